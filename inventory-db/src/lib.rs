@@ -1,1 +1,22 @@
 #![doc = include_str!("../README.md")]
+
+pub mod config;
+pub mod error;
+pub mod admin;
+mod locations;
+pub mod migrations;
+pub mod models;
+mod pool;
+mod schema;
+mod store;
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use config::{redact_url, Backend, DatabaseUrl, DEFAULT_SQLITE_PATH};
+pub use error::{DbError, ErrorKind};
+pub use models::location::{
+    DeleteOutcome, Location, LocationChanges, LocationDetail, LocationFilter, LocationSummary,
+    NewLocation, TreeNode,
+};
+pub use models::{Page, PageRequest};
+pub use pool::{Database, PoolOptions, SqliteConn};

@@ -1,0 +1,271 @@
+//! Where the database is: URL parsing, the environment rules of PRODUCT §2, and redaction.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use crate::error::DbError;
+
+/// The embedded default used when neither `DATABASE_URL` nor `POSTGRES_HOST` is set.
+pub const DEFAULT_SQLITE_PATH: &str = "./data/inventory.db";
+
+/// Which engine a [`DatabaseUrl`] points at.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Backend {
+    /// PostgreSQL through `AsyncPgConnection`.
+    Postgres,
+    /// Embedded SQLite through `SyncConnectionWrapper<SqliteConnection>`.
+    Sqlite,
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Backend::Postgres => "postgres",
+            Backend::Sqlite => "sqlite",
+        })
+    }
+}
+
+/// A parsed database location. `Display` never shows a password.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseUrl {
+    /// A `postgres://` or `postgresql://` URL, kept verbatim for the driver.
+    Postgres(String),
+    /// A SQLite database file.
+    SqliteFile(PathBuf),
+    /// `sqlite::memory:`: private to each connection, so the pool is limited to one.
+    SqliteMemory,
+}
+
+impl DatabaseUrl {
+    /// Parses a URL by scheme: `postgres://`/`postgresql://`, `sqlite://PATH`, `sqlite:PATH`,
+    /// `sqlite::memory:`, or a plain file path.
+    pub fn parse(raw: &str) -> Result<Self, DbError> {
+        let raw = raw.trim();
+        if raw.is_empty() {
+            return Err(DbError::BadUrl("the database URL is empty".into()));
+        }
+        let lower = raw.to_ascii_lowercase();
+        if lower.starts_with("postgres://") || lower.starts_with("postgresql://") {
+            let rest = &raw[raw.find("://").map_or(0, |i| i + 3)..];
+            if rest.is_empty() || rest.starts_with('/') && !rest.contains("host=") {
+                return Err(DbError::BadUrl(format!(
+                    "PostgreSQL URL {} has no host",
+                    redact_url(raw)
+                )));
+            }
+            return Ok(DatabaseUrl::Postgres(raw.to_string()));
+        }
+        if lower == "sqlite::memory:" || lower == ":memory:" {
+            return Ok(DatabaseUrl::SqliteMemory);
+        }
+        if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(DbError::BadUrl("sqlite URL has no file path".into()));
+            }
+            return Ok(DatabaseUrl::SqliteFile(PathBuf::from(path)));
+        }
+        if let Some((scheme, _)) = raw.split_once("://") {
+            return Err(DbError::BadUrl(format!(
+                "unsupported database scheme \"{scheme}\" (use postgres://, sqlite:// or a file path)"
+            )));
+        }
+        Ok(DatabaseUrl::SqliteFile(PathBuf::from(raw)))
+    }
+
+    /// PRODUCT §2: `DATABASE_URL`, else `POSTGRES_*` parts when `POSTGRES_HOST` is set,
+    /// else the embedded default `./data/inventory.db`.
+    pub fn from_env() -> Result<Self, DbError> {
+        Self::from_lookup(|key| std::env::var(key).ok().filter(|v| !v.is_empty()))
+    }
+
+    /// [`DatabaseUrl::from_env`] over any variable lookup (testable without touching the process environment).
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Self, DbError> {
+        if let Some(url) = get("DATABASE_URL") {
+            return Self::parse(&url);
+        }
+        if let Some(host) = get("POSTGRES_HOST") {
+            let port = get("POSTGRES_PORT").unwrap_or_else(|| "5432".into());
+            if port.parse::<u16>().is_err() {
+                return Err(DbError::BadUrl(format!("POSTGRES_PORT \"{port}\" is not a port number")));
+            }
+            let db = get("POSTGRES_DB").unwrap_or_else(|| "inventory_system".into());
+            let user = get("POSTGRES_USER").unwrap_or_else(|| "postgres".into());
+            let auth = match get("POSTGRES_PASSWORD") {
+                Some(pw) => format!("{}:{}", percent_encode(&user), percent_encode(&pw)),
+                None => percent_encode(&user),
+            };
+            let host = if host.contains(':') && !host.starts_with('[') {
+                format!("[{host}]")
+            } else {
+                host
+            };
+            return Ok(DatabaseUrl::Postgres(format!(
+                "postgres://{auth}@{host}:{port}/{}",
+                percent_encode(&db)
+            )));
+        }
+        Ok(DatabaseUrl::SqliteFile(PathBuf::from(DEFAULT_SQLITE_PATH)))
+    }
+
+    /// The backend this URL selects.
+    pub fn backend(&self) -> Backend {
+        match self {
+            DatabaseUrl::Postgres(_) => Backend::Postgres,
+            DatabaseUrl::SqliteFile(_) | DatabaseUrl::SqliteMemory => Backend::Sqlite,
+        }
+    }
+
+    /// The string handed to the driver (contains the password, never print it).
+    pub(crate) fn connection_string(&self) -> String {
+        match self {
+            DatabaseUrl::Postgres(url) => url.clone(),
+            DatabaseUrl::SqliteFile(path) => path.to_string_lossy().into_owned(),
+            DatabaseUrl::SqliteMemory => ":memory:".into(),
+        }
+    }
+
+    /// The SQLite file, if this is one.
+    pub fn sqlite_path(&self) -> Option<&Path> {
+        match self {
+            DatabaseUrl::SqliteFile(p) => Some(p),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseUrl::Postgres(url) => f.write_str(&redact_url(url)),
+            DatabaseUrl::SqliteFile(p) => write!(f, "sqlite://{}", p.display()),
+            DatabaseUrl::SqliteMemory => f.write_str("sqlite::memory:"),
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DatabaseUrl({self})")
+    }
+}
+
+/// Replaces the password of `scheme://user:password@host/...` (and a `password=` query
+/// parameter) with `***`.
+pub fn redact_url(url: &str) -> String {
+    let mut out = match url.find("://") {
+        Some(start) => {
+            let auth_start = start + 3;
+            let rest = &url[auth_start..];
+            let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+            match rest[..auth_end].rfind('@') {
+                Some(at) => {
+                    let userinfo = &rest[..at];
+                    let redacted = match userinfo.split_once(':') {
+                        Some((user, _)) => format!("{user}:***"),
+                        None => userinfo.to_string(),
+                    };
+                    format!("{}{}{}", &url[..auth_start], redacted, &rest[at..])
+                }
+                None => url.to_string(),
+            }
+        }
+        None => url.to_string(),
+    };
+    if let Some(pos) = out.to_ascii_lowercase().find("password=") {
+        let value_start = pos + "password=".len();
+        let value_end = out[value_start..]
+            .find(['&', ' '])
+            .map_or(out.len(), |i| value_start + i);
+        out.replace_range(value_start..value_end, "***");
+    }
+    out
+}
+
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        move |k| map.get(k).cloned()
+    }
+
+    #[test]
+    fn scheme_picks_the_backend() {
+        for (raw, backend) in [
+            ("postgres://u@h/db", Backend::Postgres),
+            ("postgresql://u@h:5433/db", Backend::Postgres),
+            ("sqlite://data/x.db", Backend::Sqlite),
+            ("sqlite::memory:", Backend::Sqlite),
+            ("./inventory.db", Backend::Sqlite),
+        ] {
+            assert_eq!(DatabaseUrl::parse(raw).map(|u| u.backend()).ok(), Some(backend), "{raw}");
+        }
+    }
+
+    #[test]
+    fn unknown_scheme_is_refused() {
+        let err = DatabaseUrl::parse("mysql://root@localhost/x").unwrap_err();
+        assert!(err.to_string().contains("mysql"), "{err}");
+    }
+
+    #[test]
+    fn password_is_redacted_in_display() {
+        let url = DatabaseUrl::parse("postgres://app:s3cret@db.local:5432/inv").unwrap();
+        let shown = url.to_string();
+        assert_eq!(shown, "postgres://app:***@db.local:5432/inv");
+        assert!(!format!("{url:?}").contains("s3cret"));
+        assert_eq!(
+            redact_url("postgres://h/db?user=a&password=s3cret&sslmode=disable"),
+            "postgres://h/db?user=a&password=***&sslmode=disable"
+        );
+    }
+
+    #[test]
+    fn database_url_wins_over_postgres_parts() {
+        let url = DatabaseUrl::from_lookup(lookup(&[
+            ("DATABASE_URL", "sqlite://x.db"),
+            ("POSTGRES_HOST", "h"),
+        ]))
+        .unwrap();
+        assert_eq!(url, DatabaseUrl::SqliteFile("x.db".into()));
+    }
+
+    #[test]
+    fn postgres_parts_build_a_url_with_defaults() {
+        let url = DatabaseUrl::from_lookup(lookup(&[
+            ("POSTGRES_HOST", "127.0.0.1"),
+            ("POSTGRES_USER", "inv"),
+            ("POSTGRES_PASSWORD", "p@ss word"),
+        ]))
+        .unwrap();
+        assert_eq!(
+            url.connection_string(),
+            "postgres://inv:p%40ss%20word@127.0.0.1:5432/inventory_system"
+        );
+        assert_eq!(url.to_string(), "postgres://inv:***@127.0.0.1:5432/inventory_system");
+    }
+
+    #[test]
+    fn nothing_set_means_the_embedded_default() {
+        let url = DatabaseUrl::from_lookup(lookup(&[])).unwrap();
+        assert_eq!(url, DatabaseUrl::SqliteFile(DEFAULT_SQLITE_PATH.into()));
+    }
+}

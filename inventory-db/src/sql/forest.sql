@@ -1,0 +1,14 @@
+-- Every root location and its descendants down to a depth limit ($1), with each row's depth.
+WITH RECURSIVE sub (id, depth) AS (
+    SELECT id, 0
+    FROM locations
+    WHERE parent_id IS NULL
+    UNION ALL
+    SELECT l.id, s.depth + 1
+    FROM locations l
+    JOIN sub s ON l.parent_id = s.id
+    WHERE s.depth < $1
+)
+SELECT l.id, l.name, l.description, l.location_type, l.parent_id, l.created_at, l.updated_at, s.depth
+FROM sub s
+JOIN locations l ON l.id = s.id
