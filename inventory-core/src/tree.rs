@@ -1,0 +1,905 @@
+//! The in-memory location tree ([`Forest`]): navigation, full paths, path resolution and checked moves.
+
+use std::collections::HashMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+
+use crate::graph::{walk, Links, Up};
+use crate::validate::name_key;
+use crate::{LocationId, LocationType, RuleViolation, TypeRules};
+
+/// The tree-relevant columns of one `locations` row.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LocationRow {
+    /// Primary key.
+    pub id: LocationId,
+    /// The containing location; `None` for a root.
+    pub parent_id: Option<LocationId>,
+    /// What kind of place this is.
+    pub location_type: LocationType,
+    /// The display name (already validated by whoever wrote it).
+    pub name: String,
+}
+
+/// Separates the names in a full path: `My House / Living Room / Shelf 2`.
+pub const PATH_SEPARATOR: &str = " / ";
+
+/// A node: its row, its cached name key and its children sorted by `(name_key, id)`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Node {
+    row: LocationRow,
+    key: String,
+    children: Vec<LocationId>,
+}
+
+/// A valid location tree (acyclic, no orphans, unique ids) held in memory.
+///
+/// Children and roots are kept sorted by `(name_key, id)`, so every listing is stable and
+/// path resolution is a binary search per level. Every operation is iterative, so the depth
+/// of the tree is limited only by memory.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Forest {
+    nodes: HashMap<LocationId, Node>,
+    roots: Vec<LocationId>,
+}
+
+/// Why rows could not be made into a [`Forest`], or a path could not be resolved.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum TreeError {
+    /// Two rows share an id.
+    #[error("duplicate location id {id}")]
+    DuplicateId {
+        /// The repeated id.
+        id: LocationId,
+    },
+    /// A row names a parent that does not exist.
+    #[error("location {id} has parent {parent_id}, which does not exist")]
+    MissingParent {
+        /// The orphaned location.
+        id: LocationId,
+        /// The parent it names.
+        parent_id: LocationId,
+    },
+    /// Parent links go round in a circle.
+    #[error("locations form a cycle: {}", CycleDisplay(members))]
+    Cycle {
+        /// The cycle, smallest id first, then following parent links (each member's parent is the next).
+        members: Vec<LocationId>,
+    },
+    /// No location has this path.
+    #[error("no location at path \"{path}\"")]
+    PathNotFound {
+        /// The path as given.
+        path: String,
+    },
+    /// The path, or one of its parts, is empty.
+    #[error("path \"{path}\" has an empty part")]
+    EmptyPath {
+        /// The path as given.
+        path: String,
+    },
+}
+
+/// Shows cycle members as `1 → 2 → 3 → 1`.
+struct CycleDisplay<'a>(&'a [LocationId]);
+
+impl fmt::Display for CycleDisplay<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for id in self.0 {
+            write!(f, "{id} → ")?;
+        }
+        match self.0.first() {
+            Some(first) => write!(f, "{first}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Why a move was refused.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, thiserror::Error)]
+pub enum MoveError {
+    /// The moved location or the new parent does not exist.
+    #[error("no location with id {id}")]
+    NotFound {
+        /// The id that was not found.
+        id: LocationId,
+    },
+    /// The new parent is the moved location itself or one of its descendants.
+    #[error("cannot move location {moved} under {new_parent}: it would be inside itself")]
+    CycleDetected {
+        /// The location being moved.
+        moved: LocationId,
+        /// The refused new parent.
+        new_parent: LocationId,
+    },
+    /// The moved location's type may not sit under the new parent's type (or at the root).
+    #[error("cannot move location {moved}: {violation}")]
+    TypeRule {
+        /// The location being moved.
+        moved: LocationId,
+        /// The refused new parent (`None` = the root).
+        new_parent: Option<LocationId>,
+        /// Which rule was broken.
+        violation: RuleViolation,
+    },
+}
+
+impl Forest {
+    /// Builds the tree. Fails on a duplicate id, a missing parent (orphan) or a cycle — use
+    /// [`crate::analyze`] to report on damaged data. The error names the first problem found:
+    /// duplicates (smallest id), then orphans (first in input order), then cycles (smallest id).
+    pub fn from_rows(rows: impl IntoIterator<Item = LocationRow>) -> Result<Forest, TreeError> {
+        let rows: Vec<LocationRow> = rows.into_iter().collect();
+        let links = Links::new(&rows);
+        if let Some(&id) = links.duplicate_ids.first() {
+            return Err(TreeError::DuplicateId { id });
+        }
+        if let Some((row, parent_id)) = rows.iter().zip(&links.up).find_map(|(row, up)| match up {
+            Up::Missing(p) => Some((row, *p)),
+            _ => None,
+        }) {
+            return Err(TreeError::MissingParent {
+                id: row.id,
+                parent_id,
+            });
+        }
+        let walked = walk(&rows, &links);
+        if let Some(cycle) = walked.cycles.first() {
+            return Err(TreeError::Cycle {
+                members: cycle.iter().map(|&i| rows[i].id).collect(),
+            });
+        }
+
+        // Bucket rows under their parents (by row index), then sort each bucket by (name key, id).
+        let keys: Vec<String> = rows.iter().map(|r| name_key(&r.name)).collect();
+        let mut children: Vec<Vec<usize>> = vec![Vec::new(); rows.len()];
+        let mut root_rows: Vec<usize> = Vec::new();
+        for (i, up) in links.up.iter().enumerate() {
+            match *up {
+                Up::Row(p) => children[p].push(i),
+                _ => root_rows.push(i),
+            }
+        }
+        let sorted_ids = |mut list: Vec<usize>| -> Vec<LocationId> {
+            list.sort_unstable_by(|&a, &b| (&keys[a], rows[a].id).cmp(&(&keys[b], rows[b].id)));
+            list.into_iter().map(|i| rows[i].id).collect()
+        };
+        let roots = sorted_ids(root_rows);
+        let children: Vec<Vec<LocationId>> = children.into_iter().map(sorted_ids).collect();
+        let mut nodes = HashMap::with_capacity(rows.len());
+        for ((row, key), children) in rows.into_iter().zip(keys).zip(children) {
+            nodes.insert(row.id, Node { row, key, children });
+        }
+        Ok(Forest { nodes, roots })
+    }
+
+    /// Number of locations.
+    pub fn len(&self) -> usize {
+        self.nodes.len()
+    }
+
+    /// Whether there are no locations.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// The row of a location.
+    pub fn get(&self, id: LocationId) -> Option<&LocationRow> {
+        self.nodes.get(&id).map(|n| &n.row)
+    }
+
+    /// Whether a location exists.
+    pub fn contains(&self, id: LocationId) -> bool {
+        self.nodes.contains_key(&id)
+    }
+
+    /// Every row, in no particular order.
+    pub fn rows(&self) -> impl Iterator<Item = &LocationRow> + '_ {
+        self.nodes.values().map(|n| &n.row)
+    }
+
+    /// The roots, sorted by `(name_key, id)`.
+    pub fn roots(&self) -> &[LocationId] {
+        &self.roots
+    }
+
+    /// The children of a location, sorted by `(name_key, id)`; empty for an unknown id.
+    pub fn children(&self, id: LocationId) -> &[LocationId] {
+        self.nodes.get(&id).map_or(&[], |n| &n.children)
+    }
+
+    /// The parent of a location; `None` for a root or an unknown id.
+    pub fn parent(&self, id: LocationId) -> Option<LocationId> {
+        self.nodes.get(&id).and_then(|n| n.row.parent_id)
+    }
+
+    /// The ancestors of a location, root first, excluding the location itself; empty for an unknown id.
+    pub fn ancestors(&self, id: LocationId) -> Vec<LocationId> {
+        let mut out = Vec::new();
+        let mut cur = self.parent(id);
+        while let Some(p) = cur {
+            out.push(p);
+            cur = self.parent(p);
+        }
+        out.reverse();
+        out
+    }
+
+    /// Distance from the root (a root is 0); `None` for an unknown id.
+    pub fn depth(&self, id: LocationId) -> Option<usize> {
+        let mut cur = self.nodes.get(&id)?.row.parent_id;
+        let mut depth = 0;
+        while let Some(p) = cur {
+            depth += 1;
+            cur = self.parent(p);
+        }
+        Some(depth)
+    }
+
+    /// The location and its descendants in pre-order (children in sorted order). `max_depth`
+    /// counts from `id` (0 = just `id`); `None` = no limit. Empty for an unknown id.
+    pub fn subtree(&self, id: LocationId, max_depth: Option<usize>) -> Vec<LocationId> {
+        let mut out = Vec::new();
+        if !self.contains(id) {
+            return out;
+        }
+        let mut stack = vec![(id, 0usize)];
+        while let Some((cur, depth)) = stack.pop() {
+            out.push(cur);
+            if max_depth.is_some_and(|max| depth >= max) {
+                continue;
+            }
+            stack.extend(self.children(cur).iter().rev().map(|&c| (c, depth + 1)));
+        }
+        out
+    }
+
+    /// The names from the root down to the location, joined by [`PATH_SEPARATOR`]; `None` for an unknown id.
+    pub fn full_path(&self, id: LocationId) -> Option<String> {
+        let own = self.get(id)?;
+        let mut names: Vec<&str> = self
+            .ancestors(id)
+            .into_iter()
+            .filter_map(|a| self.get(a).map(|r| r.name.as_str()))
+            .collect();
+        names.push(&own.name);
+        Some(names.join(PATH_SEPARATOR))
+    }
+
+    /// The full path of every location, in O(total path length) (one pre-order pass).
+    pub fn full_paths(&self) -> HashMap<LocationId, String> {
+        let mut out: HashMap<LocationId, String> = HashMap::with_capacity(self.len());
+        let mut stack: Vec<LocationId> = self.roots.iter().rev().copied().collect();
+        while let Some(id) = stack.pop() {
+            let Some(node) = self.nodes.get(&id) else {
+                continue;
+            };
+            let path = match node.row.parent_id.and_then(|p| out.get(&p)) {
+                Some(parent_path) => [parent_path.as_str(), &node.row.name].join(PATH_SEPARATOR),
+                None => node.row.name.clone(),
+            };
+            out.insert(id, path);
+            stack.extend(node.children.iter().rev());
+        }
+        out
+    }
+
+    /// The child of `parent` (`None` = among the roots) whose name has the same [`name_key`] as
+    /// `name`. If several do (damaged data), the one with the smallest id.
+    pub fn find_child(&self, parent: Option<LocationId>, name: &str) -> Option<LocationId> {
+        let list = match parent {
+            Some(p) => self.children(p),
+            None => &self.roots,
+        };
+        let key = name_key(name);
+        let at = list.partition_point(|c| self.key(*c) < key.as_str());
+        list.get(at).copied().filter(|&c| self.key(c) == key)
+    }
+
+    /// Finds a location by full path: split on `/`, each part trimmed and matched
+    /// case-insensitively ([`name_key`]) level by level from the roots. An empty part
+    /// (`"A //B"`, `""`) is [`TreeError::EmptyPath`].
+    pub fn resolve_path(&self, path: &str) -> Result<LocationId, TreeError> {
+        let parts: Vec<&str> = path.split('/').map(str::trim).collect();
+        if parts.iter().any(|p| p.is_empty()) {
+            return Err(TreeError::EmptyPath {
+                path: path.to_owned(),
+            });
+        }
+        let mut cur = None;
+        for part in parts {
+            cur = Some(
+                self.find_child(cur, part)
+                    .ok_or_else(|| TreeError::PathNotFound {
+                        path: path.to_owned(),
+                    })?,
+            );
+        }
+        cur.ok_or_else(|| TreeError::EmptyPath {
+            path: path.to_owned(),
+        })
+    }
+
+    /// Whether `id` lies strictly below `ancestor` (a location is not its own descendant).
+    pub fn is_descendant(&self, id: LocationId, ancestor: LocationId) -> bool {
+        let mut cur = self.parent(id);
+        while let Some(p) = cur {
+            if p == ancestor {
+                return true;
+            }
+            cur = self.parent(p);
+        }
+        false
+    }
+
+    /// Whether moving `id` under `new_parent` (`None` = to the root) is allowed. Checked in this
+    /// order: both exist, no cycle, the type rule for `id`'s own type under the new parent's type.
+    /// Descendants keep their parent, so their rules are unaffected and not rechecked.
+    pub fn check_move(
+        &self,
+        rules: &TypeRules,
+        id: LocationId,
+        new_parent: Option<LocationId>,
+    ) -> Result<(), MoveError> {
+        let moved = self.get(id).ok_or(MoveError::NotFound { id })?;
+        let parent_type = match new_parent {
+            None => None,
+            Some(p) => {
+                let parent = self.get(p).ok_or(MoveError::NotFound { id: p })?;
+                if p == id || self.is_descendant(p, id) {
+                    return Err(MoveError::CycleDetected {
+                        moved: id,
+                        new_parent: p,
+                    });
+                }
+                Some(parent.location_type)
+            }
+        };
+        rules
+            .check(parent_type, moved.location_type)
+            .map_err(|violation| MoveError::TypeRule {
+                moved: id,
+                new_parent,
+                violation,
+            })
+    }
+
+    /// [`Forest::check_move`], then re-parents `id`. On `Err` nothing changes.
+    pub fn apply_move(
+        &mut self,
+        rules: &TypeRules,
+        id: LocationId,
+        new_parent: Option<LocationId>,
+    ) -> Result<(), MoveError> {
+        self.check_move(rules, id, new_parent)?;
+        let old_parent = self.parent(id);
+        if old_parent == new_parent {
+            return Ok(());
+        }
+        self.unlink(old_parent, id);
+        if let Some(node) = self.nodes.get_mut(&id) {
+            node.row.parent_id = new_parent;
+        }
+        self.link(new_parent, id);
+        Ok(())
+    }
+
+    /// Adds a location under an existing parent (or as a root). Type rules and sibling-name
+    /// uniqueness are the caller's business (see [`TypeRules::check`], [`Forest::find_child`]).
+    pub fn insert(&mut self, row: LocationRow) -> Result<(), TreeError> {
+        if self.contains(row.id) {
+            return Err(TreeError::DuplicateId { id: row.id });
+        }
+        if let Some(p) = row.parent_id.filter(|p| !self.contains(*p)) {
+            return Err(TreeError::MissingParent {
+                id: row.id,
+                parent_id: p,
+            });
+        }
+        let (id, parent) = (row.id, row.parent_id);
+        let node = Node {
+            key: name_key(&row.name),
+            row,
+            children: Vec::new(),
+        };
+        self.nodes.insert(id, node);
+        self.link(parent, id);
+        Ok(())
+    }
+
+    /// The cached name key of a node ("" for an unknown id, which never happens for linked ids).
+    fn key(&self, id: LocationId) -> &str {
+        self.nodes.get(&id).map_or("", |n| n.key.as_str())
+    }
+
+    /// Where `id` belongs in a `(name_key, id)`-sorted list: `Ok` if present, `Err` for the insertion point.
+    fn position(&self, list: &[LocationId], id: LocationId) -> Result<usize, usize> {
+        let key = self.key(id);
+        list.binary_search_by(|&c| (self.key(c), c).cmp(&(key, id)))
+    }
+
+    /// Takes a children list out of the forest (so it can be edited while keys are read).
+    fn take_list(&mut self, parent: Option<LocationId>) -> Vec<LocationId> {
+        match parent {
+            None => std::mem::take(&mut self.roots),
+            Some(p) => self
+                .nodes
+                .get_mut(&p)
+                .map(|n| std::mem::take(&mut n.children))
+                .unwrap_or_default(),
+        }
+    }
+
+    fn put_list(&mut self, parent: Option<LocationId>, list: Vec<LocationId>) {
+        match parent {
+            None => self.roots = list,
+            Some(p) => {
+                if let Some(n) = self.nodes.get_mut(&p) {
+                    n.children = list;
+                }
+            }
+        }
+    }
+
+    fn link(&mut self, parent: Option<LocationId>, id: LocationId) {
+        let mut list = self.take_list(parent);
+        if let Err(at) = self.position(&list, id) {
+            list.insert(at, id);
+        }
+        self.put_list(parent, list);
+    }
+
+    fn unlink(&mut self, parent: Option<LocationId>, id: LocationId) {
+        let mut list = self.take_list(parent);
+        if let Ok(at) = self.position(&list, id) {
+            list.remove(at);
+        }
+        self.put_list(parent, list);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use LocationType::{Container, House, Room, Shelf};
+
+    fn row(
+        id: LocationId,
+        parent_id: Option<LocationId>,
+        t: LocationType,
+        name: &str,
+    ) -> LocationRow {
+        LocationRow {
+            id,
+            parent_id,
+            location_type: t,
+            name: name.to_owned(),
+        }
+    }
+
+    /// ```text
+    /// 1 My House
+    /// ├── 2 Living Room
+    /// │   ├── 4 shelf 2
+    /// │   │   └── 6 Box
+    /// │   └── 5 Shelf 1
+    /// └── 3 Kitchen
+    /// 7 Cabin
+    /// ```
+    fn sample() -> Forest {
+        Forest::from_rows([
+            row(5, Some(2), Shelf, "Shelf 1"),
+            row(1, None, House, "My House"),
+            row(2, Some(1), Room, "Living Room"),
+            row(3, Some(1), Room, "Kitchen"),
+            row(4, Some(2), Shelf, "shelf 2"),
+            row(6, Some(4), Container, "Box"),
+            row(7, None, House, "Cabin"),
+        ])
+        .unwrap()
+    }
+
+    fn chain(n: i64) -> Vec<LocationRow> {
+        (1..=n)
+            .map(|id| row(id, (id > 1).then(|| id - 1), Container, "c"))
+            .collect()
+    }
+
+    /// Runs `f` on a thread with a small stack, so that recursion over depth would overflow.
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(f)
+            .unwrap()
+            .join()
+            .unwrap()
+    }
+
+    #[test]
+    fn roots_and_children_are_sorted_by_name_key_then_id() {
+        let f = sample();
+        assert_eq!(f.roots(), &[7, 1]);
+        assert_eq!(f.children(1), &[3, 2]);
+        assert_eq!(f.children(2), &[5, 4]);
+    }
+
+    #[test]
+    fn siblings_with_equal_keys_are_ordered_by_id() {
+        let f =
+            Forest::from_rows([row(9, None, House, "home"), row(3, None, House, "Home")]).unwrap();
+        assert_eq!(f.roots(), &[3, 9]);
+    }
+
+    #[test]
+    fn children_of_unknown_id_is_empty() {
+        assert!(sample().children(99).is_empty());
+    }
+
+    #[test]
+    fn len_counts_locations() {
+        assert_eq!(sample().len(), 7);
+        assert!(!sample().is_empty());
+        assert!(Forest::from_rows([]).unwrap().is_empty());
+    }
+
+    #[test]
+    fn duplicate_id_is_refused() {
+        let err =
+            Forest::from_rows([row(1, None, House, "a"), row(1, None, House, "b")]).unwrap_err();
+        assert_eq!(err, TreeError::DuplicateId { id: 1 });
+    }
+
+    #[test]
+    fn orphan_is_refused() {
+        let err =
+            Forest::from_rows([row(1, None, House, "a"), row(2, Some(9), Room, "b")]).unwrap_err();
+        assert_eq!(
+            err,
+            TreeError::MissingParent {
+                id: 2,
+                parent_id: 9
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "location 2 has parent 9, which does not exist"
+        );
+    }
+
+    #[test]
+    fn cycle_is_refused_with_its_members() {
+        let err = Forest::from_rows([
+            row(1, None, House, "h"),
+            row(4, Some(2), Container, "a"),
+            row(2, Some(3), Container, "b"),
+            row(3, Some(4), Container, "c"),
+        ])
+        .unwrap_err();
+        assert_eq!(
+            err,
+            TreeError::Cycle {
+                members: vec![2, 3, 4]
+            }
+        );
+        assert_eq!(err.to_string(), "locations form a cycle: 2 → 3 → 4 → 2");
+    }
+
+    #[test]
+    fn self_parent_is_a_cycle() {
+        let err = Forest::from_rows([row(5, Some(5), Container, "me")]).unwrap_err();
+        assert_eq!(err, TreeError::Cycle { members: vec![5] });
+    }
+
+    #[test]
+    fn parent_and_ancestors_and_depth() {
+        let f = sample();
+        assert_eq!(f.parent(6), Some(4));
+        assert_eq!(f.parent(1), None);
+        assert_eq!(f.ancestors(6), vec![1, 2, 4]);
+        assert!(f.ancestors(1).is_empty());
+        assert_eq!(f.depth(1), Some(0));
+        assert_eq!(f.depth(6), Some(3));
+        assert_eq!(f.depth(99), None);
+    }
+
+    #[test]
+    fn subtree_is_pre_order_in_sorted_child_order() {
+        assert_eq!(sample().subtree(1, None), vec![1, 3, 2, 5, 4, 6]);
+    }
+
+    #[test]
+    fn subtree_depth_is_relative_to_the_start() {
+        let f = sample();
+        assert_eq!(f.subtree(2, Some(0)), vec![2]);
+        assert_eq!(f.subtree(2, Some(1)), vec![2, 5, 4]);
+        assert_eq!(f.subtree(1, Some(2)), vec![1, 3, 2, 5, 4]);
+    }
+
+    #[test]
+    fn subtree_of_unknown_id_is_empty() {
+        assert!(sample().subtree(99, None).is_empty());
+    }
+
+    #[test]
+    fn full_path_joins_names_from_the_root() {
+        let f = sample();
+        assert_eq!(
+            f.full_path(6).unwrap(),
+            "My House / Living Room / shelf 2 / Box"
+        );
+        assert_eq!(f.full_path(7).unwrap(), "Cabin");
+        assert_eq!(f.full_path(99), None);
+    }
+
+    #[test]
+    fn full_paths_agree_with_full_path() {
+        let f = sample();
+        let all = f.full_paths();
+        assert_eq!(all.len(), f.len());
+        for (id, path) in all {
+            assert_eq!(Some(path), f.full_path(id));
+        }
+    }
+
+    #[test]
+    fn path_resolves_case_insensitively_with_loose_spacing() {
+        let f = sample();
+        assert_eq!(f.resolve_path("my house/LIVING ROOM /  Shelf 2/box"), Ok(6));
+        assert_eq!(f.resolve_path("Cabin"), Ok(7));
+    }
+
+    #[test]
+    fn full_path_resolves_back_to_its_id() {
+        let f = sample();
+        for id in f.subtree(1, None) {
+            assert_eq!(f.resolve_path(&f.full_path(id).unwrap()), Ok(id));
+        }
+    }
+
+    #[test]
+    fn unknown_path_is_not_found() {
+        let err = sample().resolve_path("My House / Atic").unwrap_err();
+        assert_eq!(
+            err,
+            TreeError::PathNotFound {
+                path: "My House / Atic".into()
+            }
+        );
+        assert_eq!(err.to_string(), "no location at path \"My House / Atic\"");
+    }
+
+    #[test]
+    fn path_with_empty_part_is_refused() {
+        let f = sample();
+        for path in ["", "  ", "My House //Kitchen", "/My House", "My House /"] {
+            assert!(
+                matches!(f.resolve_path(path), Err(TreeError::EmptyPath { .. })),
+                "{path:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn find_child_matches_name_key() {
+        let f = sample();
+        assert_eq!(f.find_child(Some(1), " kitchen "), Some(3));
+        assert_eq!(f.find_child(None, "CABIN"), Some(7));
+        assert_eq!(f.find_child(Some(1), "Attic"), None);
+    }
+
+    #[test]
+    fn is_descendant_is_strict() {
+        let f = sample();
+        assert!(f.is_descendant(6, 1));
+        assert!(f.is_descendant(6, 4));
+        assert!(!f.is_descendant(1, 6));
+        assert!(!f.is_descendant(6, 6));
+        assert!(!f.is_descendant(6, 7));
+    }
+
+    #[test]
+    fn move_to_another_allowed_parent_is_applied() {
+        let mut f = sample();
+        let rules = TypeRules::default();
+        f.apply_move(&rules, 6, Some(5)).unwrap();
+        assert_eq!(f.parent(6), Some(5));
+        assert_eq!(f.children(5), &[6]);
+        assert!(f.children(4).is_empty());
+        assert_eq!(
+            f.full_path(6).unwrap(),
+            "My House / Living Room / Shelf 1 / Box"
+        );
+    }
+
+    #[test]
+    fn move_keeps_children_sorted() {
+        let mut f = sample();
+        f.apply_move(&TypeRules::default(), 2, Some(7)).unwrap();
+        f.apply_move(&TypeRules::default(), 3, Some(7)).unwrap();
+        assert_eq!(f.children(7), &[3, 2]);
+        assert!(f.children(1).is_empty());
+    }
+
+    #[test]
+    fn move_to_the_root_is_checked_against_the_rules() {
+        let mut f = sample();
+        let err = f.apply_move(&TypeRules::default(), 2, None).unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "cannot move location 2: a ROOM cannot be at the root (allowed under: HOUSE)"
+        );
+        f.apply_move(&TypeRules::permissive(), 2, None).unwrap();
+        assert_eq!(f.roots(), &[7, 2, 1]);
+    }
+
+    #[test]
+    fn move_under_itself_is_refused() {
+        let err = sample()
+            .check_move(&TypeRules::permissive(), 4, Some(4))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            MoveError::CycleDetected {
+                moved: 4,
+                new_parent: 4
+            }
+        );
+    }
+
+    #[test]
+    fn move_under_own_descendant_is_refused() {
+        let err = sample()
+            .check_move(&TypeRules::permissive(), 2, Some(6))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            MoveError::CycleDetected {
+                moved: 2,
+                new_parent: 6
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "cannot move location 2 under 6: it would be inside itself"
+        );
+    }
+
+    #[test]
+    fn move_breaking_a_type_rule_is_refused() {
+        let err = sample()
+            .check_move(&TypeRules::default(), 5, Some(1))
+            .unwrap_err();
+        assert_eq!(
+            err,
+            MoveError::TypeRule {
+                moved: 5,
+                new_parent: Some(1),
+                violation: TypeRules::default().check(Some(House), Shelf).unwrap_err(),
+            }
+        );
+    }
+
+    #[test]
+    fn move_checks_only_the_moved_type_not_its_children() {
+        // A container holding a shelf moves under another shelf: only CONTAINER-under-SHELF is checked.
+        let mut f = sample();
+        f.apply_move(&TypeRules::default(), 6, Some(5)).unwrap();
+        assert!(f.check_move(&TypeRules::default(), 6, Some(4)).is_ok());
+    }
+
+    #[test]
+    fn move_of_unknown_location_is_not_found() {
+        assert_eq!(
+            sample().check_move(&TypeRules::default(), 99, None),
+            Err(MoveError::NotFound { id: 99 })
+        );
+    }
+
+    #[test]
+    fn move_under_unknown_parent_is_not_found() {
+        assert_eq!(
+            sample().check_move(&TypeRules::default(), 6, Some(99)),
+            Err(MoveError::NotFound { id: 99 })
+        );
+    }
+
+    #[test]
+    fn refused_move_changes_nothing() {
+        let mut f = sample();
+        let before = f.clone();
+        assert!(f.apply_move(&TypeRules::permissive(), 1, Some(6)).is_err());
+        assert!(f.apply_move(&TypeRules::default(), 6, Some(1)).is_err());
+        assert_eq!(f, before);
+    }
+
+    #[test]
+    fn move_to_current_parent_is_a_no_op() {
+        let mut f = sample();
+        let before = f.clone();
+        f.apply_move(&TypeRules::default(), 6, Some(4)).unwrap();
+        assert_eq!(f, before);
+    }
+
+    #[test]
+    fn insert_links_under_the_parent_in_sorted_order() {
+        let mut f = sample();
+        f.insert(row(8, Some(1), Room, "Attic")).unwrap();
+        assert_eq!(f.children(1), &[8, 3, 2]);
+        assert_eq!(f.resolve_path("My House / attic"), Ok(8));
+    }
+
+    #[test]
+    fn insert_with_existing_id_is_refused() {
+        let mut f = sample();
+        assert_eq!(
+            f.insert(row(3, None, House, "x")),
+            Err(TreeError::DuplicateId { id: 3 })
+        );
+    }
+
+    #[test]
+    fn insert_under_missing_parent_is_refused() {
+        let mut f = sample();
+        assert_eq!(
+            f.insert(row(8, Some(99), Room, "x")),
+            Err(TreeError::MissingParent {
+                id: 8,
+                parent_id: 99
+            })
+        );
+        assert_eq!(f.len(), 7);
+    }
+
+    #[test]
+    fn deep_chain_is_handled_without_recursion() {
+        const DEPTH: i64 = 100_000;
+        on_small_stack(|| {
+            let f = Forest::from_rows(chain(DEPTH)).unwrap();
+            assert_eq!(f.depth(DEPTH), Some(DEPTH as usize - 1));
+            assert_eq!(f.ancestors(DEPTH).len(), DEPTH as usize - 1);
+            assert_eq!(f.subtree(1, None).len(), DEPTH as usize);
+            assert_eq!(f.subtree(1, Some(10)).len(), 11);
+            let path = f.full_path(DEPTH).unwrap();
+            assert_eq!(path.len(), DEPTH as usize * 4 - 3);
+            assert!(f.is_descendant(DEPTH, 1));
+            assert!(matches!(
+                f.check_move(&TypeRules::permissive(), 1, Some(DEPTH)),
+                Err(MoveError::CycleDetected { .. })
+            ));
+            let mut f = f;
+            f.apply_move(&TypeRules::permissive(), DEPTH / 2, None)
+                .unwrap();
+            assert_eq!(f.depth(DEPTH), Some(DEPTH as usize / 2));
+        });
+    }
+
+    #[test]
+    fn deep_cycle_is_found_without_recursion() {
+        const DEPTH: i64 = 100_000;
+        on_small_stack(|| {
+            let mut rows = chain(DEPTH);
+            rows[0].parent_id = Some(DEPTH);
+            match Forest::from_rows(rows) {
+                Err(TreeError::Cycle { members }) => {
+                    assert_eq!(members.len(), DEPTH as usize);
+                    assert_eq!(members[0], 1);
+                    assert_eq!(members[1], DEPTH);
+                }
+                other => panic!("expected a cycle, got {other:?}"),
+            }
+        });
+    }
+
+    #[test]
+    fn errors_round_trip_through_json() {
+        let err = MoveError::CycleDetected {
+            moved: 1,
+            new_parent: 2,
+        };
+        let json = serde_json::to_string(&err).unwrap();
+        assert_eq!(serde_json::from_str::<MoveError>(&json).unwrap(), err);
+    }
+}
