@@ -1,0 +1,345 @@
+//! Location behaviour, the same bodies on SQLite and PostgreSQL.
+#![allow(clippy::unwrap_used)]
+
+use inventory_core::{LocationType, MoveError, ValidationError};
+use inventory_db::{
+    backend_tests, Database, DbError, ErrorKind, LocationChanges, LocationFilter, NewLocation,
+    PageRequest,
+};
+use LocationType::{Container, House, Room, Shelf};
+
+fn new(name: &str, t: LocationType, parent: Option<i64>) -> NewLocation {
+    NewLocation {
+        name: name.into(),
+        description: None,
+        location_type: t,
+        parent_id: parent,
+    }
+}
+
+async fn add(db: &Database, name: &str, t: LocationType, parent: Option<i64>) -> i64 {
+    db.create_location(&new(name, t, parent)).await.unwrap().id
+}
+
+/// Full paths of every location, sorted: a snapshot to prove that nothing changed.
+async fn snapshot(db: &Database) -> Vec<(i64, Option<i64>, String, String)> {
+    let page = db
+        .list_locations(&LocationFilter::default(), &PageRequest::first(10_000))
+        .await
+        .unwrap();
+    page.items
+        .into_iter()
+        .map(|l| (l.id, l.parent_id, l.full_path, l.location_type.to_string()))
+        .collect()
+}
+
+backend_tests! {
+    async fn create_returns_full_path_and_timestamps(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let room = add(db, "Living Room", Room, Some(house)).await;
+        let shelf = db.create_location(&NewLocation {
+            description: Some("  Top shelf  ".into()),
+            ..new("  Shelf 2 ", Shelf, Some(room))
+        }).await.unwrap();
+        assert_eq!(shelf.name, "Shelf 2");
+        assert_eq!(shelf.description.as_deref(), Some("Top shelf"));
+        assert_eq!(shelf.full_path, "My House / Living Room / Shelf 2");
+        assert_eq!(shelf.created_at, shelf.updated_at);
+        let json = serde_json::to_value(&shelf).unwrap();
+        assert_eq!(json["location_type"], "SHELF");
+        assert!(json["created_at"].as_str().unwrap().ends_with('Z'));
+    }
+
+    async fn get_shows_ancestors_root_first_and_child_count(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let room = add(db, "Kitchen", Room, Some(house)).await;
+        let cupboard = add(db, "Cupboard", Container, Some(room)).await;
+        add(db, "Box", Container, Some(cupboard)).await;
+        let detail = db.get_location(cupboard).await.unwrap();
+        let names: Vec<_> = detail.ancestors.iter().map(|a| a.name.as_str()).collect();
+        assert_eq!(names, ["My House", "Kitchen"]);
+        assert_eq!(detail.child_count, 1);
+        assert_eq!(detail.location.full_path, "My House / Kitchen / Cupboard");
+    }
+
+    async fn missing_location_is_not_found(db: &Database) {
+        let err = db.get_location(999).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        let err = db.create_location(&new("Room", Room, Some(999))).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound, "{err}");
+    }
+
+    async fn invalid_names_are_refused_and_nothing_is_written(db: &Database) {
+        add(db, "My House", House, None).await;
+        let before = snapshot(db).await;
+        for bad in ["", "   ", &"x".repeat(256), "tab\there", "a/b"] {
+            let err = db.create_location(&new(bad, House, None)).await.unwrap_err();
+            assert!(matches!(err, DbError::Validation(_)), "{bad:?}: {err}");
+            assert_eq!(err.kind(), ErrorKind::Invalid);
+        }
+        let err = db.create_location(&new(&"x".repeat(256), House, None)).await.unwrap_err();
+        assert!(matches!(err, DbError::Validation(ValidationError::TooLong { .. })));
+        assert!(db.create_location(&new(&"é".repeat(255), House, None)).await.is_ok());
+        assert_eq!(snapshot(db).await.len(), before.len() + 1);
+    }
+
+    async fn type_rules_are_enforced_on_create(db: &Database) {
+        let err = db.create_location(&new("Loose room", Room, None)).await.unwrap_err();
+        assert!(matches!(err, DbError::TypeRule { .. }), "{err}");
+        let house = add(db, "My House", House, None).await;
+        for (t, ok) in [(House, false), (Room, true), (Shelf, false), (Container, false)] {
+            let r = db.create_location(&new(&format!("{t}"), t, Some(house))).await;
+            assert_eq!(r.is_ok(), ok, "{t} under HOUSE");
+        }
+        assert_eq!(snapshot(db).await.len(), 2);
+    }
+
+    async fn sibling_names_are_unique_case_insensitively(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        add(db, "Kitchen", Room, Some(house)).await;
+        let err = db.create_location(&new("KITCHEN", Room, Some(house))).await.unwrap_err();
+        assert!(matches!(err, DbError::DuplicateName { .. }), "{err}");
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        let err = db.create_location(&new("my house", House, None)).await.unwrap_err();
+        assert!(matches!(err, DbError::DuplicateName { .. }), "roots are siblings: {err}");
+        // Non-ASCII case folding too.
+        add(db, "Büro", Room, Some(house)).await;
+        let err = db.create_location(&new("BÜRO", Room, Some(house))).await.unwrap_err();
+        assert!(matches!(err, DbError::DuplicateName { .. }), "{err}");
+        // The same name under another parent is fine.
+        let other = add(db, "Cabin", House, None).await;
+        add(db, "Kitchen", Room, Some(other)).await;
+    }
+
+    async fn list_filters_and_paginates(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        for i in 0..7 {
+            add(db, &format!("Room {i}"), Room, Some(house)).await;
+        }
+        add(db, "Cabin", House, None).await;
+        let rooms = LocationFilter { location_type: Some(Room), ..Default::default() };
+        let mut seen = Vec::new();
+        let mut page = PageRequest::first(3);
+        loop {
+            let p = db.list_locations(&rooms, &page).await.unwrap();
+            assert!(p.items.len() <= 3);
+            seen.extend(p.items.iter().map(|l| l.name.clone()));
+            match p.next_cursor {
+                Some(c) => page.cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(seen.len(), 7);
+        let roots = LocationFilter { roots_only: true, ..Default::default() };
+        assert_eq!(db.list_locations(&roots, &PageRequest::default()).await.unwrap().items.len(), 2);
+        let children = LocationFilter { parent_id: Some(house), ..Default::default() };
+        assert_eq!(db.list_locations(&children, &PageRequest::default()).await.unwrap().items.len(), 7);
+        let named = LocationFilter { name_contains: Some("room 3".into()), ..Default::default() };
+        let hits = db.list_locations(&named, &PageRequest::default()).await.unwrap().items;
+        assert_eq!(hits.len(), 1);
+        assert_eq!(hits[0].full_path, "My House / Room 3");
+        let bad = PageRequest { limit: 5, cursor: Some("nonsense".into()) };
+        assert_eq!(db.list_locations(&rooms, &bad).await.unwrap_err().kind(), ErrorKind::Invalid);
+    }
+
+    async fn update_renames_and_rechecks_types(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let room = add(db, "Kitchen", Room, Some(house)).await;
+        let bin = add(db, "Bin", Container, Some(room)).await;
+        let shelf = add(db, "Shelf", Shelf, Some(bin)).await;
+        let renamed = db.update_location(room, &LocationChanges {
+            name: Some("Cuisine".into()),
+            description: Some(Some("where food is".into())),
+            ..Default::default()
+        }).await.unwrap();
+        assert_eq!(renamed.full_path, "My House / Cuisine");
+        assert!(renamed.updated_at >= renamed.created_at);
+        assert_eq!(db.get_location(shelf).await.unwrap().location.full_path, "My House / Cuisine / Bin / Shelf");
+        // A ROOM under a HOUSE cannot become a SHELF.
+        let err = db.update_location(room, &LocationChanges { location_type: Some(Shelf), ..Default::default() }).await.unwrap_err();
+        assert!(matches!(err, DbError::TypeRule { .. }), "{err}");
+        // A CONTAINER holding a SHELF cannot become a SHELF (a SHELF may not hold a SHELF).
+        let err = db.update_location(bin, &LocationChanges { location_type: Some(Shelf), ..Default::default() }).await.unwrap_err();
+        assert!(matches!(err, DbError::TypeRule { .. }), "{err}");
+        let cleared = db.update_location(room, &LocationChanges { description: Some(None), ..Default::default() }).await.unwrap();
+        assert_eq!(cleared.description, None);
+        let err = db.update_location(room, &LocationChanges { name: Some(" ".into()), ..Default::default() }).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+    }
+
+    async fn rename_to_a_sibling_name_is_refused(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        add(db, "Kitchen", Room, Some(house)).await;
+        let hall = add(db, "Hall", Room, Some(house)).await;
+        let err = db.update_location(hall, &LocationChanges { name: Some("kitchen".into()), ..Default::default() }).await.unwrap_err();
+        assert!(matches!(err, DbError::DuplicateName { .. }), "{err}");
+        // Changing only the case of its own name is allowed.
+        let hall = db.update_location(hall, &LocationChanges { name: Some("HALL".into()), ..Default::default() }).await.unwrap();
+        assert_eq!(hall.name, "HALL");
+    }
+
+    async fn move_reparents_and_updates_paths(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let kitchen = add(db, "Kitchen", Room, Some(house)).await;
+        let garage = add(db, "Garage", Room, Some(house)).await;
+        let bin = add(db, "Bin", Container, Some(kitchen)).await;
+        let inner = add(db, "Inner", Container, Some(bin)).await;
+        let moved = db.move_location(bin, Some(garage)).await.unwrap();
+        assert_eq!(moved.full_path, "My House / Garage / Bin");
+        assert_eq!(db.get_location(inner).await.unwrap().location.full_path, "My House / Garage / Bin / Inner");
+    }
+
+    async fn move_under_itself_or_a_descendant_is_refused(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let room = add(db, "Kitchen", Room, Some(house)).await;
+        let a = add(db, "A", Container, Some(room)).await;
+        let b = add(db, "B", Container, Some(a)).await;
+        let c = add(db, "C", Container, Some(b)).await;
+        let before = snapshot(db).await;
+        for target in [a, b, c] {
+            let err = db.move_location(a, Some(target)).await.unwrap_err();
+            assert!(matches!(err, DbError::Move(MoveError::CycleDetected { .. })), "{err}");
+            assert_eq!(err.kind(), ErrorKind::Conflict);
+        }
+        assert_eq!(snapshot(db).await, before);
+    }
+
+    async fn move_breaking_a_type_rule_is_refused(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let cabin = add(db, "Cabin", House, None).await;
+        let room = add(db, "Kitchen", Room, Some(house)).await;
+        let before = snapshot(db).await;
+        let err = db.move_location(cabin, Some(room)).await.unwrap_err();
+        assert!(matches!(err, DbError::Move(MoveError::TypeRule { .. })), "{err}");
+        let err = db.move_location(room, None).await.unwrap_err();
+        assert!(matches!(err, DbError::Move(MoveError::TypeRule { .. })), "{err}");
+        let err = db.move_location(room, Some(12345)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert_eq!(snapshot(db).await, before);
+    }
+
+    async fn move_into_a_clashing_name_is_refused(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let kitchen = add(db, "Kitchen", Room, Some(house)).await;
+        let garage = add(db, "Garage", Room, Some(house)).await;
+        add(db, "Box", Container, Some(kitchen)).await;
+        let other = add(db, "box", Container, Some(garage)).await;
+        let err = db.move_location(other, Some(kitchen)).await.unwrap_err();
+        assert!(matches!(err, DbError::DuplicateName { .. }), "{err}");
+    }
+
+    async fn delete_removes_the_whole_subtree(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let room = add(db, "Kitchen", Room, Some(house)).await;
+        let bin = add(db, "Bin", Container, Some(room)).await;
+        add(db, "Inner", Container, Some(bin)).await;
+        let keep = add(db, "Hall", Room, Some(house)).await;
+        let out = db.delete_location(room).await.unwrap();
+        assert_eq!(out.locations_deleted, 3);
+        let left: Vec<i64> = snapshot(db).await.into_iter().map(|r| r.0).collect();
+        assert_eq!(left, [house, keep]);
+        assert_eq!(db.delete_location(room).await.unwrap_err().kind(), ErrorKind::NotFound);
+    }
+
+    async fn tree_nests_children_by_name_with_depth_limit(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let b = add(db, "b room", Room, Some(house)).await;
+        add(db, "A room", Room, Some(house)).await;
+        let bin = add(db, "Bin", Container, Some(b)).await;
+        add(db, "Inner", Container, Some(bin)).await;
+        add(db, "Cabin", House, None).await;
+        let forest = db.location_tree(None, None).await.unwrap();
+        let roots: Vec<_> = forest.iter().map(|n| n.location.name.as_str()).collect();
+        assert_eq!(roots, ["Cabin", "My House"]);
+        let rooms: Vec<_> = forest[1].children.iter().map(|n| n.location.name.as_str()).collect();
+        assert_eq!(rooms, ["A room", "b room"]);
+        assert_eq!(forest[1].count(), 5);
+        let sub = db.location_tree(Some(b), Some(1)).await.unwrap();
+        assert_eq!(sub.len(), 1);
+        assert_eq!(sub[0].location.full_path, "My House / b room");
+        assert_eq!(sub[0].children[0].location.full_path, "My House / b room / Bin");
+        assert!(sub[0].children[0].children.is_empty(), "depth 1 stops below Bin");
+        let json = serde_json::to_value(&sub).unwrap();
+        assert_eq!(json[0]["children"][0]["name"], "Bin");
+    }
+
+    async fn paths_resolve_case_insensitively_and_ids_work_as_references(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let room = add(db, "Living Room", Room, Some(house)).await;
+        assert_eq!(db.resolve_path("my house / LIVING ROOM").await.unwrap(), room);
+        assert_eq!(db.resolve_location(&room.to_string()).await.unwrap(), room);
+        assert_eq!(db.resolve_location("My House/Living Room").await.unwrap(), room);
+        let err = db.resolve_location("My House / Atic").await.unwrap_err();
+        assert_eq!(err.to_string(), "no location at path \"My House / Atic\"");
+        assert_eq!(db.resolve_location("My House //").await.unwrap_err().kind(), ErrorKind::Invalid);
+        assert_eq!(db.resolve_location("4242").await.unwrap_err().kind(), ErrorKind::NotFound);
+    }
+
+    async fn integrity_is_clean_on_valid_data(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        add(db, "Kitchen", Room, Some(house)).await;
+        let outcome = db.integrity(true).await.unwrap();
+        assert!(outcome.is_clean(), "{outcome:?}");
+        assert_eq!(outcome.report.rows, 2);
+        assert!(outcome.engine.len() >= 2);
+    }
+
+    async fn integrity_finds_planted_damage(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let room = add(db, "Kitchen", Room, Some(house)).await;
+        let a = add(db, "A", Container, Some(room)).await;
+        let b = add(db, "B", Container, Some(room)).await;
+        // Damage the library refuses to write: a cycle, an orphan and a type break.
+        let sql = match db.backend() {
+            inventory_db::Backend::Sqlite => format!(
+                "PRAGMA foreign_keys = OFF; \
+                 UPDATE locations SET parent_id = {b} WHERE id = {a}; \
+                 UPDATE locations SET parent_id = {a} WHERE id = {b}; \
+                 INSERT INTO locations (id, name, location_type, parent_id) VALUES (900, 'Lost', 'CONTAINER', 777); \
+                 UPDATE locations SET location_type = 'SHELF' WHERE id = {room}; \
+                 PRAGMA foreign_keys = ON;"
+            ),
+            inventory_db::Backend::Postgres => format!(
+                "ALTER TABLE locations DISABLE TRIGGER ALL; \
+                 UPDATE locations SET parent_id = {b} WHERE id = {a}; \
+                 UPDATE locations SET parent_id = {a} WHERE id = {b}; \
+                 INSERT INTO locations (id, name, location_type, parent_id) VALUES (900, 'Lost', 'CONTAINER', 777); \
+                 UPDATE locations SET location_type = 'SHELF' WHERE id = {room}; \
+                 ALTER TABLE locations ENABLE TRIGGER ALL;"
+            ),
+        };
+        db.execute_raw_for_tests(&sql).await.unwrap();
+        let outcome = db.integrity(false).await.unwrap();
+        let r = &outcome.report;
+        assert_eq!(r.cycles.len(), 1, "{r:?}");
+        let mut members = r.cycles[0].members.clone();
+        members.sort();
+        assert_eq!(members, [a, b]);
+        assert_eq!(r.orphans.len(), 1);
+        assert_eq!(r.orphans[0].id, 900);
+        assert_eq!(r.type_violations.len(), 1);
+        assert_eq!(r.type_violations[0].id, room);
+        assert!(outcome.paths.get(&900).is_some_and(|p| p.ends_with("Lost")));
+        assert!(!outcome.is_clean());
+        if db.backend() == inventory_db::Backend::Sqlite {
+            let fk = outcome.engine.iter().find(|c| c.name == "foreign_key_check").unwrap();
+            assert_eq!(fk.problems.len(), 1, "{fk:?}");
+        }
+        let health = db.health().await;
+        assert!(!health.healthy());
+    }
+
+    async fn stats_count_rows_and_vacuum_runs(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        add(db, "Kitchen", Room, Some(house)).await;
+        let stats = db.stats().await.unwrap();
+        let locations = stats.tables.iter().find(|t| t.table == "locations").unwrap();
+        assert_eq!(locations.rows, 2);
+        assert!(stats.size_bytes > 0);
+        assert_eq!(stats.page_size.is_some(), db.backend() == inventory_db::Backend::Sqlite);
+        db.vacuum().await.unwrap();
+        assert!(db.health().await.healthy());
+        assert!(db.round_trip().await.is_ok());
+        assert_eq!(db.stats().await.unwrap().tables[0].rows, 2, "round trip leaves nothing");
+    }
+}
