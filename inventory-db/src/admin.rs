@@ -192,7 +192,10 @@ impl Database {
         db_run!(self, |conn| {
             let mut counts = Vec::with_capacity(tables.len());
             for table in tables {
-                let sql = format!("SELECT count(*) AS n FROM \"{}\"", table.replace('"', "\"\""));
+                let sql = format!(
+                    "SELECT count(*) AS n FROM \"{}\"",
+                    table.replace('"', "\"\"")
+                );
                 let c: Count = diesel::sql_query(sql).get_result(conn).await?;
                 counts.push(TableCount { table, rows: c.n });
             }
@@ -224,9 +227,10 @@ impl Database {
                 }
                 Backend::Sqlite => {
                     let mut pragma = async |name: &str| -> Result<i64, DbError> {
-                        let c: Count = diesel::sql_query(format!("SELECT {name} AS n FROM pragma_{name}"))
-                            .get_result(&mut *conn)
-                            .await?;
+                        let c: Count =
+                            diesel::sql_query(format!("SELECT {name} AS n FROM pragma_{name}"))
+                                .get_result(&mut *conn)
+                                .await?;
                         Ok(c.n)
                     };
                     let page_size = pragma("page_size").await?;
@@ -264,7 +268,12 @@ impl Database {
         named.extend(report.cycles.iter().flat_map(|c| c.members.iter().copied()));
         named.extend(report.unreachable.iter().copied());
         named.extend(report.type_violations.iter().map(|t| t.id));
-        named.extend(report.duplicate_names.iter().flat_map(|d| d.ids.iter().copied()));
+        named.extend(
+            report
+                .duplicate_names
+                .iter()
+                .flat_map(|d| d.ids.iter().copied()),
+        );
         let paths = if named.is_empty() {
             BTreeMap::new()
         } else {
@@ -359,7 +368,11 @@ impl Database {
         let t = Instant::now();
         let connected = self.check().await;
         let reachable = connected.is_ok();
-        run("connection", t, connected.map(|_| format!("{} reachable", self.url())));
+        run(
+            "connection",
+            t,
+            connected.map(|_| format!("{} reachable", self.url())),
+        );
         if !reachable {
             return HealthReport { checks };
         }
@@ -371,7 +384,13 @@ impl Database {
             return HealthReport { checks };
         }
         let t = Instant::now();
-        run("table round trip", t, self.round_trip().await.map(|_| "insert, select, update, delete".into()));
+        run(
+            "table round trip",
+            t,
+            self.round_trip()
+                .await
+                .map(|_| "insert, select, update, delete".into()),
+        );
         let t = Instant::now();
         let integrity = self.integrity(false).await.and_then(|o| {
             if o.is_clean() {

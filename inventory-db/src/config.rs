@@ -60,7 +60,10 @@ impl DatabaseUrl {
         if lower == "sqlite::memory:" || lower == ":memory:" {
             return Ok(DatabaseUrl::SqliteMemory);
         }
-        if let Some(path) = raw.strip_prefix("sqlite://").or_else(|| raw.strip_prefix("sqlite:")) {
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
             let path = path.split('?').next().unwrap_or_default();
             if path.is_empty() {
                 return Err(DbError::BadUrl("sqlite URL has no file path".into()));
@@ -89,7 +92,9 @@ impl DatabaseUrl {
         if let Some(host) = get("POSTGRES_HOST") {
             let port = get("POSTGRES_PORT").unwrap_or_else(|| "5432".into());
             if port.parse::<u16>().is_err() {
-                return Err(DbError::BadUrl(format!("POSTGRES_PORT \"{port}\" is not a port number")));
+                return Err(DbError::BadUrl(format!(
+                    "POSTGRES_PORT \"{port}\" is not a port number"
+                )));
             }
             let db = get("POSTGRES_DB").unwrap_or_else(|| "inventory_system".into());
             let user = get("POSTGRES_USER").unwrap_or_else(|| "postgres".into());
@@ -202,8 +207,10 @@ mod tests {
     use std::collections::HashMap;
 
     fn lookup(vars: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
-        let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
         move |k| map.get(k).cloned()
     }
 
@@ -216,7 +223,11 @@ mod tests {
             ("sqlite::memory:", Backend::Sqlite),
             ("./inventory.db", Backend::Sqlite),
         ] {
-            assert_eq!(DatabaseUrl::parse(raw).map(|u| u.backend()).ok(), Some(backend), "{raw}");
+            assert_eq!(
+                DatabaseUrl::parse(raw).map(|u| u.backend()).ok(),
+                Some(backend),
+                "{raw}"
+            );
         }
     }
 
@@ -260,7 +271,10 @@ mod tests {
             url.connection_string(),
             "postgres://inv:p%40ss%20word@127.0.0.1:5432/inventory_system"
         );
-        assert_eq!(url.to_string(), "postgres://inv:***@127.0.0.1:5432/inventory_system");
+        assert_eq!(
+            url.to_string(),
+            "postgres://inv:***@127.0.0.1:5432/inventory_system"
+        );
     }
 
     #[test]

@@ -167,7 +167,8 @@ impl From<diesel::result::Error> for DbError {
 }
 
 fn is_missing_table(message: &str) -> bool {
-    message.starts_with("no such table") || (message.starts_with("relation ") && message.ends_with("does not exist"))
+    message.starts_with("no such table")
+        || (message.starts_with("relation ") && message.ends_with("does not exist"))
 }
 
 impl From<diesel_async::pooled_connection::bb8::RunError> for DbError {

@@ -5,8 +5,7 @@ use inventory_core::LocationId;
 
 use crate::error::DbError;
 use crate::models::location::{
-    DeleteOutcome, Location, LocationChanges, LocationDetail, LocationFilter, NewLocation,
-    TreeNode,
+    DeleteOutcome, Location, LocationChanges, LocationDetail, LocationFilter, NewLocation, TreeNode,
 };
 use crate::models::{Page, PageRequest};
 use crate::pool::{db_run, Database};
@@ -37,7 +36,8 @@ impl Database {
         id: LocationId,
         changes: &LocationChanges,
     ) -> Result<Location, DbError> {
-        db_run!(self, |conn| store::update(conn, &self.rules, id, changes).await)
+        db_run!(self, |conn| store::update(conn, &self.rules, id, changes)
+            .await)
     }
 
     /// Moves a location under `new_parent`, or to the root with `None`.
@@ -46,7 +46,13 @@ impl Database {
         id: LocationId,
         new_parent: Option<LocationId>,
     ) -> Result<Location, DbError> {
-        db_run!(self, |conn| store::move_to(conn, &self.rules, id, new_parent).await)
+        db_run!(self, |conn| store::move_to(
+            conn,
+            &self.rules,
+            id,
+            new_parent
+        )
+        .await)
     }
 
     /// Deletes a location and everything under it.

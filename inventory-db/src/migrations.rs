@@ -56,7 +56,10 @@ where
     EmbeddedMigrations: MigrationSource<B>,
 {
     let migrations = MigrationSource::<B>::migrations(source).map_err(migration_error)?;
-    Ok(migrations.iter().map(|m| m.name().version().to_string()).collect())
+    Ok(migrations
+        .iter()
+        .map(|m| m.name().version().to_string())
+        .collect())
 }
 
 impl Database {
@@ -77,7 +80,11 @@ impl Database {
                 if h.applied_migrations().map_err(migration_error)?.is_empty() {
                     break;
                 }
-                reverted.push(h.revert_last_migration(source()).map_err(migration_error)?.to_string());
+                reverted.push(
+                    h.revert_last_migration(source())
+                        .map_err(migration_error)?
+                        .to_string(),
+                );
             }
             Ok(reverted)
         })

@@ -2,12 +2,12 @@
 
 use std::time::Duration;
 
+use diesel::sqlite::SqliteConnection;
 use diesel::ConnectionError;
 use diesel_async::pooled_connection::bb8::Pool as Bb8Pool;
 use diesel_async::pooled_connection::{AsyncDieselConnectionManager, ManagerConfig};
 use diesel_async::sync_connection_wrapper::SyncConnectionWrapper;
 use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
-use diesel::sqlite::SqliteConnection;
 use inventory_core::TypeRules;
 
 use crate::config::{Backend, DatabaseUrl};
@@ -134,6 +134,24 @@ impl Database {
             target,
             rules: TypeRules::default(),
         };
+        // The pool reports a refused connection only when its timeout runs out; one direct
+        // connection first makes an unreachable or misconfigured database fail fast.
+        let probe = tokio::time::timeout(options.connection_timeout, async {
+            match db.backend() {
+                Backend::Postgres => db.establish_pg().await.map(drop),
+                Backend::Sqlite => db.establish_sqlite().await.map(drop),
+            }
+        })
+        .await;
+        match probe {
+            Ok(result) => result?,
+            Err(_) => {
+                return Err(DbError::Unavailable {
+                    url: url.to_string(),
+                    reason: format!("no answer within {:?}", options.connection_timeout),
+                })
+            }
+        }
         db.check().await?;
         Ok(db)
     }
@@ -215,7 +233,10 @@ fn builder<M: bb8::ManageConnection>(options: &PoolOptions) -> bb8::Builder<M> {
         .retry_connection(false)
 }
 
-fn sqlite_pool(target: String, builder: bb8::Builder<AsyncDieselConnectionManager<SqliteConn>>) -> Bb8Pool<SqliteConn> {
+fn sqlite_pool(
+    target: String,
+    builder: bb8::Builder<AsyncDieselConnectionManager<SqliteConn>>,
+) -> Bb8Pool<SqliteConn> {
     let mut config = ManagerConfig::<SqliteConn>::default();
     config.custom_setup = Box::new(|url: &str| {
         let url = url.to_string();

@@ -43,7 +43,9 @@ impl Drop for TestDb {
             let (admin_url, name) = (admin_url.clone(), name.clone());
             // Drop runs inside the test's runtime: do the async work on a thread of its own.
             let dropped = std::thread::spawn(move || {
-                let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
                 rt.block_on(drop_database(&admin_url, &name))
                     .map_err(|e| std::io::Error::other(e.to_string()))
             })
@@ -159,7 +161,9 @@ pub async fn postgres_with(migrate: bool) -> Option<TestDb> {
             if require_pg() {
                 panic!("PostgreSQL at {shown} is required (CI) but unreachable: {e}");
             }
-            eprintln!("\n!!! SKIPPING the PostgreSQL half of this test: {shown} unreachable ({e})\n");
+            eprintln!(
+                "\n!!! SKIPPING the PostgreSQL half of this test: {shown} unreachable ({e})\n"
+            );
             return None;
         }
     };
@@ -186,7 +190,11 @@ pub async fn postgres_with(migrate: bool) -> Option<TestDb> {
         .expect("connect to test PostgreSQL database");
     let test_db = TestDb { db, url, cleanup };
     if migrate {
-        test_db.db.migrate().await.expect("migrate test PostgreSQL database");
+        test_db
+            .db
+            .migrate()
+            .await
+            .expect("migrate test PostgreSQL database");
     }
     Some(test_db)
 }

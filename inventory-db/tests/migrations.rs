@@ -6,15 +6,25 @@ use inventory_db::{Database, DbError, ErrorKind};
 
 async fn up_down_up(db: &Database) {
     let err = db.ensure_schema_current().await.unwrap_err();
-    assert!(matches!(err, DbError::SchemaNotCurrent { pending } if pending >= 1), "{err}");
+    assert!(
+        matches!(err, DbError::SchemaNotCurrent { pending } if pending >= 1),
+        "{err}"
+    );
     assert_eq!(err.kind(), ErrorKind::Unavailable);
     let err = db.location_rows().await.unwrap_err();
-    assert_eq!(err.kind(), ErrorKind::Unavailable, "an unmigrated database is unusable: {err}");
+    assert_eq!(
+        err.kind(),
+        ErrorKind::Unavailable,
+        "an unmigrated database is unusable: {err}"
+    );
 
     let applied = db.migrate().await.unwrap();
     assert!(!applied.is_empty());
     db.ensure_schema_current().await.unwrap();
-    assert!(db.migrate().await.unwrap().is_empty(), "a second migrate applies nothing");
+    assert!(
+        db.migrate().await.unwrap().is_empty(),
+        "a second migrate applies nothing"
+    );
     let history = db.migration_history().await.unwrap();
     assert!(history.iter().all(|m| m.applied));
     let first = db.schema_dump().await.unwrap();
@@ -23,10 +33,19 @@ async fn up_down_up(db: &Database) {
     let reverted = db.rollback_all().await.unwrap();
     assert_eq!(reverted.len(), applied.len());
     assert!(db.table_names().await.unwrap().is_empty());
-    assert!(db.migration_history().await.unwrap().iter().all(|m| !m.applied));
+    assert!(db
+        .migration_history()
+        .await
+        .unwrap()
+        .iter()
+        .all(|m| !m.applied));
 
     db.migrate().await.unwrap();
-    assert_eq!(db.schema_dump().await.unwrap(), first, "up → down → up changed the schema");
+    assert_eq!(
+        db.schema_dump().await.unwrap(),
+        first,
+        "up → down → up changed the schema"
+    );
 
     let reverted = db.rollback(1).await.unwrap();
     assert_eq!(reverted.len(), 1);
@@ -66,7 +85,9 @@ async fn a_migration_unknown_to_the_program_is_reported() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn memory_database_migrates_and_keeps_data() {
-    let db = Database::connect(&inventory_db::DatabaseUrl::SqliteMemory).await.unwrap();
+    let db = Database::connect(&inventory_db::DatabaseUrl::SqliteMemory)
+        .await
+        .unwrap();
     db.migrate().await.unwrap();
     db.ensure_schema_current().await.unwrap();
     assert!(db.round_trip().await.is_ok());

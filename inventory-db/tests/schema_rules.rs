@@ -1,7 +1,7 @@
 //! Schema rules as tests: foreign keys, indexes and the runbook's `locations` table.
 #![allow(clippy::unwrap_used)]
 
-use inventory_db::{backend_tests, Backend, Database};
+use inventory_db::{backend_tests, Backend};
 
 /// The intended ON DELETE action of every foreign key: (table, column) → action.
 const FOREIGN_KEYS: &[(&str, &str, &str)] = &[("locations", "parent_id", "CASCADE")];
@@ -78,5 +78,16 @@ async fn sqlite_schema_matches_the_runbook_table() {
         .filter(|c| c.table_name == "locations")
         .map(|c| c.data_type.as_str())
         .collect();
-    assert_eq!(types, ["integer", "varchar(255)", "text", "varchar(9)", "integer", "datetime", "datetime"]);
+    assert_eq!(
+        types,
+        [
+            "integer",
+            "varchar(255)",
+            "text",
+            "varchar(9)",
+            "integer",
+            "datetime",
+            "datetime"
+        ]
+    );
 }

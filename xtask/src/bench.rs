@@ -51,7 +51,9 @@ fn measure(
         scenario: scenario.into(),
         value,
         unit,
-        target: target.map(|(t, lower_is_better)| format!("{} {t} {unit}", if lower_is_better { "<" } else { ">" })),
+        target: target.map(|(t, lower_is_better)| {
+            format!("{} {t} {unit}", if lower_is_better { "<" } else { ">" })
+        }),
         met: target.map(|(t, lower)| if lower { value < t } else { value > t }),
     });
 }
@@ -72,9 +74,11 @@ fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|kb| kb.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|kb| kb.parse::<f64>().ok())
+            })
         })
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -85,7 +89,12 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         let mut cmd = Command::new(crate::cargo());
         cmd.current_dir(crate::project_root())
             .args(["run", "--quiet", "--release", "-p", "xtask", "--", "bench"])
-            .args(["--rows", &args.rows.to_string(), "--db-rows", &args.db_rows.to_string()]);
+            .args([
+                "--rows",
+                &args.rows.to_string(),
+                "--db-rows",
+                &args.db_rows.to_string(),
+            ]);
         if args.core_only {
             cmd.arg("--core-only");
         }
@@ -108,7 +117,10 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
             None => eprintln!("bench: no PostgreSQL, database scenarios on PostgreSQL skipped"),
         }
     }
-    println!("{:<46} {:>14} {:<8} {:<16} {}", "scenario", "value", "unit", "target", "met");
+    println!(
+        "{:<46} {:>14} {:<8} {:<16} met",
+        "scenario", "value", "unit", "target"
+    );
     for suite in &suites {
         for m in &suite.measurements {
             println!(
@@ -136,19 +148,46 @@ fn core_suite(rows: usize) -> Suite {
     let mut m = Vec::new();
     let rules = TypeRules::default();
     let (t, mut data) = best_of(1, || sample_forest_rows(rows, 42));
-    measure(&mut m, format!("generate {rows} rows"), t.as_secs_f64() * 1e3, "ms", None);
+    measure(
+        &mut m,
+        format!("generate {rows} rows"),
+        t.as_secs_f64() * 1e3,
+        "ms",
+        None,
+    );
     let planted = plant_damage(&mut data, 10, 10, 7);
     let (t, report) = best_of(5, || analyze(&data, &rules));
     assert_eq!(report.orphans.len(), planted.orphans.len());
     assert_eq!(report.cycles.len(), planted.cycles.len());
-    measure(&mut m, format!("integrity analyze, {rows} rows"), t.as_secs_f64() * 1e3, "ms", Some((1000.0, true)));
+    measure(
+        &mut m,
+        format!("integrity analyze, {rows} rows"),
+        t.as_secs_f64() * 1e3,
+        "ms",
+        Some((1000.0, true)),
+    );
     let clean = sample_forest_rows(rows, 43);
     let (t, forest) = best_of(1, || Forest::from_rows(clean.clone()));
     let forest = forest.ok();
-    measure(&mut m, format!("Forest::from_rows, {rows} rows"), t.as_secs_f64() * 1e3, "ms", None);
+    measure(
+        &mut m,
+        format!("Forest::from_rows, {rows} rows"),
+        t.as_secs_f64() * 1e3,
+        "ms",
+        None,
+    );
     drop(forest);
-    measure(&mut m, "peak memory (core suite)", peak_rss_mib(), "MiB", None);
-    Suite { suite: "core".into(), measurements: m }
+    measure(
+        &mut m,
+        "peak memory (core suite)",
+        peak_rss_mib(),
+        "MiB",
+        None,
+    );
+    Suite {
+        suite: "core".into(),
+        measurements: m,
+    }
 }
 
 async fn db_suite(name: &str, db: &Database, rows: usize) -> anyhow::Result<Suite> {
@@ -160,10 +199,17 @@ async fn db_suite(name: &str, db: &Database, rows: usize) -> anyhow::Result<Suit
         parent_id: parent,
     };
     let start = Instant::now();
-    let house = db.create_location(&new("House".into(), LocationType::House, None)).await?.id;
+    let house = db
+        .create_location(&new("House".into(), LocationType::House, None))
+        .await?
+        .id;
     let mut rooms = Vec::new();
     for i in 0..20 {
-        rooms.push(db.create_location(&new(format!("Room {i}"), LocationType::Room, Some(house))).await?.id);
+        rooms.push(
+            db.create_location(&new(format!("Room {i}"), LocationType::Room, Some(house)))
+                .await?
+                .id,
+        );
     }
     let mut containers = Vec::new();
     let mut created = 21;
@@ -174,37 +220,79 @@ async fn db_suite(name: &str, db: &Database, rows: usize) -> anyhow::Result<Suit
             rooms[created % rooms.len()]
         };
         let id = db
-            .create_location(&new(format!("Box {created}"), LocationType::Container, Some(parent)))
+            .create_location(&new(
+                format!("Box {created}"),
+                LocationType::Container,
+                Some(parent),
+            ))
             .await?
             .id;
         containers.push(id);
         created += 1;
     }
     let secs = start.elapsed().as_secs_f64();
-    measure(&mut m, format!("create {rows} locations"), rows as f64 / secs, "ops/s", None);
+    measure(
+        &mut m,
+        format!("create {rows} locations"),
+        rows as f64 / secs,
+        "ops/s",
+        None,
+    );
 
     let start = Instant::now();
     let probes = 500.min(containers.len());
     for i in 0..probes {
-        db.get_location(containers[i * 13 % containers.len()]).await?;
+        db.get_location(containers[i * 13 % containers.len()])
+            .await?;
     }
-    measure(&mut m, "get with full path + ancestors", start.elapsed().as_secs_f64() * 1e3 / probes as f64, "ms", Some((5.0, true)));
+    measure(
+        &mut m,
+        "get with full path + ancestors",
+        start.elapsed().as_secs_f64() * 1e3 / probes as f64,
+        "ms",
+        Some((5.0, true)),
+    );
 
     let (t, _) = timed(db.location_tree(None, None)).await?;
-    measure(&mut m, format!("tree of {rows} locations"), t * 1e3, "ms", None);
+    measure(
+        &mut m,
+        format!("tree of {rows} locations"),
+        t * 1e3,
+        "ms",
+        None,
+    );
     let (t, outcome) = timed(db.integrity(false)).await?;
     if !outcome.is_clean() {
         bail!("bench data should be clean: {:?}", outcome.report);
     }
-    measure(&mut m, format!("db integrity, {rows} locations"), t * 1e3, "ms", None);
+    measure(
+        &mut m,
+        format!("db integrity, {rows} locations"),
+        t * 1e3,
+        "ms",
+        None,
+    );
 
     let start = Instant::now();
     let moves = 300.min(containers.len());
     for i in 0..moves {
-        db.move_location(containers[containers.len() - 1 - i], Some(rooms[(i * 7) % rooms.len()])).await?;
+        db.move_location(
+            containers[containers.len() - 1 - i],
+            Some(rooms[(i * 7) % rooms.len()]),
+        )
+        .await?;
     }
-    measure(&mut m, "move (cycle + type check, locked)", moves as f64 / start.elapsed().as_secs_f64(), "ops/s", None);
-    Ok(Suite { suite: format!("db-{name}"), measurements: m })
+    measure(
+        &mut m,
+        "move (cycle + type check, locked)",
+        moves as f64 / start.elapsed().as_secs_f64(),
+        "ops/s",
+        None,
+    );
+    Ok(Suite {
+        suite: format!("db-{name}"),
+        measurements: m,
+    })
 }
 
 async fn timed<T, E>(f: impl std::future::Future<Output = Result<T, E>>) -> Result<(f64, T), E> {

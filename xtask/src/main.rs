@@ -46,7 +46,9 @@ fn main() -> anyhow::Result<()> {
     match cli.task {
         Task::Test { args } => test::run(&args),
         task => {
-            let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()?;
             rt.block_on(async {
                 match task {
                     Task::Migrate(args) => migrate::run(args).await,

@@ -32,7 +32,11 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         .await
         .with_context(|| format!("connecting to {url}"))?;
     if matches!(args.direction, Direction::Down | Direction::Redo) {
-        for v in db.rollback(args.steps).await.context("reverting migrations")? {
+        for v in db
+            .rollback(args.steps)
+            .await
+            .context("reverting migrations")?
+        {
             println!("reverted {v}");
         }
     }

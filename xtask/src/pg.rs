@@ -47,7 +47,10 @@ fn answers(host_port: &str) -> bool {
 
 /// Finds or starts a server; `None` when this machine has no PostgreSQL at all.
 pub(crate) fn find_or_start() -> anyhow::Result<Option<PgServer>> {
-    if let Some(url) = std::env::var("INVENTORY_TEST_PG").ok().filter(|u| !u.is_empty()) {
+    if let Some(url) = std::env::var("INVENTORY_TEST_PG")
+        .ok()
+        .filter(|u| !u.is_empty())
+    {
         return Ok(Some(PgServer {
             url,
             origin: "INVENTORY_TEST_PG",
@@ -69,7 +72,8 @@ pub(crate) fn find_or_start() -> anyhow::Result<Option<PgServer>> {
 
 fn find_bin_dir() -> Option<PathBuf> {
     let on_path = std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths).find(|p| p.join("initdb").is_file() && p.join("pg_ctl").is_file())
+        std::env::split_paths(&paths)
+            .find(|p| p.join("initdb").is_file() && p.join("pg_ctl").is_file())
     });
     on_path.or_else(|| {
         let mut found: Vec<PathBuf> = std::fs::read_dir("/usr/lib/postgresql")
@@ -105,7 +109,10 @@ fn start_cluster(bin: &Path) -> anyhow::Result<PgServer> {
     let dir = std::env::temp_dir().join(format!("inventory-pg-{}", std::process::id()));
     std::fs::create_dir_all(&dir).with_context(|| format!("creating {}", dir.display()))?;
     if as_postgres_user {
-        let status = Command::new("chown").args(["-R", "postgres"]).arg(&dir).status()?;
+        let status = Command::new("chown")
+            .args(["-R", "postgres"])
+            .arg(&dir)
+            .status()?;
         if !status.success() {
             bail!("cannot hand {} to the postgres user", dir.display());
         }
@@ -116,11 +123,20 @@ fn start_cluster(bin: &Path) -> anyhow::Result<PgServer> {
         as_postgres_user,
     };
     let port = TcpListener::bind("127.0.0.1:0")?.local_addr()?.port();
-    eprintln!("xtask: starting a throwaway PostgreSQL cluster on port {port} ({})", bin.display());
+    eprintln!(
+        "xtask: starting a throwaway PostgreSQL cluster on port {port} ({})",
+        bin.display()
+    );
     let out = pg_command(bin, "initdb", as_postgres_user)
         .arg("-D")
         .arg(dir.join("data"))
-        .args(["-U", "postgres", "--auth=trust", "--encoding=UTF8", "--no-sync"])
+        .args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--no-sync",
+        ])
         .output()
         .context("running initdb")?;
     if !out.status.success() {
@@ -139,7 +155,10 @@ fn start_cluster(bin: &Path) -> anyhow::Result<PgServer> {
         .output()
         .context("running pg_ctl start")?;
     if !out.status.success() {
-        bail!("pg_ctl start failed: {}", String::from_utf8_lossy(&out.stderr));
+        bail!(
+            "pg_ctl start failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
     Ok(PgServer {
         url: format!("postgres://postgres@127.0.0.1:{port}/postgres"),

@@ -83,18 +83,32 @@ fn render(backend: Backend, columns: &[ColumnInfo]) -> anyhow::Result<String> {
     }
     let mut out = String::from(HEADER);
     for (table, cols) in &tables {
-        let keys: Vec<&str> = cols.iter().filter(|c| c.primary_key).map(|c| c.column_name.as_str()).collect();
-        out.push_str(&format!("\ndiesel::table! {{\n    {table} ({}) {{\n", keys.join(", ")));
+        let keys: Vec<&str> = cols
+            .iter()
+            .filter(|c| c.primary_key)
+            .map(|c| c.column_name.as_str())
+            .collect();
+        out.push_str(&format!(
+            "\ndiesel::table! {{\n    {table} ({}) {{\n",
+            keys.join(", ")
+        ));
         for c in cols {
             let ty = diesel_type(backend, c)?;
-            let ty = if c.nullable { format!("Nullable<{ty}>") } else { ty.to_string() };
+            let ty = if c.nullable {
+                format!("Nullable<{ty}>")
+            } else {
+                ty.to_string()
+            };
             out.push_str(&format!("        {} -> {ty},\n", c.column_name));
         }
         out.push_str("    }\n}\n");
     }
     let names: Vec<&str> = tables.keys().copied().collect();
     if names.len() > 1 {
-        out.push_str(&format!("\ndiesel::allow_tables_to_appear_in_same_query!({});\n", names.join(", ")));
+        out.push_str(&format!(
+            "\ndiesel::allow_tables_to_appear_in_same_query!({});\n",
+            names.join(", ")
+        ));
     }
     Ok(out)
 }

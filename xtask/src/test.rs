@@ -19,9 +19,14 @@ pub(crate) fn run(extra: &[String]) -> anyhow::Result<()> {
                 "xtask: PostgreSQL tests use {} ({}{})",
                 inventory_db::redact_url(&s.url),
                 s.origin,
-                if s.is_throwaway() { ", removed afterwards" } else { "" }
+                if s.is_throwaway() {
+                    ", removed afterwards"
+                } else {
+                    ""
+                }
             );
-            cmd.env("INVENTORY_TEST_PG", &s.url).env("INVENTORY_REQUIRE_PG", "1");
+            cmd.env("INVENTORY_TEST_PG", &s.url)
+                .env("INVENTORY_REQUIRE_PG", "1");
         }
         None if ci => bail!(
             "no PostgreSQL server and no PostgreSQL binaries on this machine: \

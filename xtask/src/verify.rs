@@ -58,7 +58,11 @@ async fn verify_backend(t: &TestDb) -> anyhow::Result<()> {
         bail!("up → down → up changed the schema");
     }
     println!("✅ {backend}: migrations up → down → up, schema identical");
-    for args in [&["verify"][..], &["db", "health"], &["db", "integrity", "--full"]] {
+    for args in [
+        &["verify"][..],
+        &["db", "health"],
+        &["db", "integrity", "--full"],
+    ] {
         let out = Command::new(crate::project_root().join("target/debug/inventory"))
             .arg("--database-url")
             .arg(&t.url)

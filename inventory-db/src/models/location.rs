@@ -24,7 +24,10 @@ pub(crate) struct LocationRecord {
 impl LocationRecord {
     pub(crate) fn kind(&self) -> Result<LocationType, DbError> {
         self.location_type.parse().map_err(|e| {
-            DbError::Query(format!("location {} has a bad type in the database: {e}", self.id))
+            DbError::Query(format!(
+                "location {} has a bad type in the database: {e}",
+                self.id
+            ))
         })
     }
 

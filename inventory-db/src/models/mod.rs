@@ -7,7 +7,8 @@ use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 /// The current time in UTC at microsecond precision (what both backends store exactly).
 pub(crate) fn now() -> NaiveDateTime {
     let now = Utc::now().naive_utc();
-    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000).unwrap_or(now)
+    now.with_nanosecond(now.nanosecond() / 1_000 * 1_000)
+        .unwrap_or(now)
 }
 
 pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
@@ -40,7 +41,10 @@ impl PageRequest {
 
     /// A first page of `limit` records.
     pub fn first(limit: u32) -> Self {
-        PageRequest { limit, cursor: None }
+        PageRequest {
+            limit,
+            cursor: None,
+        }
     }
 
     pub(crate) fn effective_limit(&self) -> Result<i64, crate::DbError> {

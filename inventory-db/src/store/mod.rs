@@ -5,7 +5,7 @@
 //! of which first defines `Conn`, the backend's `tree_tx!` transaction macro and the few
 //! queries whose SQL differs.
 
-use diesel::sql_types::{BigInt, Integer, Text, Timestamp, Nullable};
+use diesel::sql_types::{BigInt, Integer, Nullable, Text, Timestamp};
 use diesel::QueryableByName;
 
 /// One row of `chains.sql`: an ancestor of a seed location.
@@ -50,7 +50,7 @@ diesel::define_sql_function! {
 }
 
 /// Key of the transaction-scoped advisory lock that serialises tree writes on PostgreSQL.
-const TREE_LOCK_KEY: i64 = 0x484f_4d45_494e_56; // "HOMEINV"
+const TREE_LOCK_KEY: i64 = 0x0048_4f4d_4549_4e56; // "HOMEINV" in ASCII
 
 pub(crate) mod pg {
     pub(crate) type Conn = diesel_async::AsyncPgConnection;
@@ -90,7 +90,9 @@ pub(crate) mod sqlite {
     /// front, so checks and writes cannot interleave with another writer.
     macro_rules! tree_tx {
         ($conn:expr, |$c:ident| $body:expr) => {
-            $conn.immediate_transaction(async |$c: &mut Conn| $body).await
+            $conn
+                .immediate_transaction(async |$c: &mut Conn| $body)
+                .await
         };
     }
 
@@ -110,3 +112,7 @@ pub(crate) mod sqlite {
 
     include!("queries.rs");
 }
+
+/// The advisory lock key of tree writes, for other modules' PostgreSQL write transactions
+/// (a restore takes it so that it serialises with moves and with other restores).
+pub(crate) const TREE_WRITE_LOCK_KEY: i64 = TREE_LOCK_KEY;

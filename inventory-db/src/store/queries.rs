@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use diesel::prelude::*;
 use diesel_async::RunQueryDsl;
 use inventory_core::{
-    name_key, validate_description, validate_location_name, LocationId, LocationRow,
-    LocationType, MoveError, TypeRules, PATH_SEPARATOR,
+    name_key, validate_description, validate_location_name, LocationId, LocationRow, LocationType,
+    MoveError, TypeRules, PATH_SEPARATOR,
 };
 
 use crate::error::DbError;
@@ -78,7 +78,10 @@ pub(crate) async fn with_paths(
     records
         .into_iter()
         .map(|r| {
-            let path = paths.remove(&r.id).map(|(p, _)| p).unwrap_or_else(|| r.name.clone());
+            let path = paths
+                .remove(&r.id)
+                .map(|(p, _)| p)
+                .unwrap_or_else(|| r.name.clone());
             r.into_location(path)
         })
         .collect()
@@ -86,7 +89,8 @@ pub(crate) async fn with_paths(
 
 async fn with_path(conn: &mut Conn, record: LocationRecord) -> Result<Location, DbError> {
     let mut v = with_paths(conn, vec![record]).await?;
-    v.pop().ok_or_else(|| DbError::Query("location vanished while reading its path".into()))
+    v.pop()
+        .ok_or_else(|| DbError::Query("location vanished while reading its path".into()))
 }
 
 /// The child of `parent` (or root) whose name equals `name` case-insensitively.
@@ -98,7 +102,9 @@ pub(crate) async fn child_named(
     name: &str,
     except: Option<LocationId>,
 ) -> Result<Option<LocationRecord>, DbError> {
-    let mut query = l::locations.select(LocationRecord::as_select()).into_boxed();
+    let mut query = l::locations
+        .select(LocationRecord::as_select())
+        .into_boxed();
     query = match parent {
         Some(p) => query.filter(l::parent_id.eq(p)),
         None => query.filter(l::parent_id.is_null()),
@@ -161,7 +167,10 @@ pub(crate) async fn create(
         };
         rules
             .check(parent_type, kind)
-            .map_err(|violation| DbError::TypeRule { id: None, violation })?;
+            .map_err(|violation| DbError::TypeRule {
+                id: None,
+                violation,
+            })?;
         ensure_unique_sibling(c, parent, &name, None).await?;
         let at = now();
         diesel::insert_into(l::locations)
@@ -218,7 +227,11 @@ pub(crate) async fn list(
     if let Some(p) = filter.parent_id {
         query = query.filter(l::parent_id.eq(p));
     }
-    if let Some(text) = filter.name_contains.as_deref().filter(|t| !t.trim().is_empty()) {
+    if let Some(text) = filter
+        .name_contains
+        .as_deref()
+        .filter(|t| !t.trim().is_empty())
+    {
         let pattern = format!(
             "%{}%",
             text.trim()
@@ -248,7 +261,11 @@ pub(crate) async fn update(
     id: LocationId,
     changes: &LocationChanges,
 ) -> Result<Location, DbError> {
-    let name = changes.name.as_deref().map(validate_location_name).transpose()?;
+    let name = changes
+        .name
+        .as_deref()
+        .map(validate_location_name)
+        .transpose()?;
     let description = match &changes.description {
         Some(d) => Some(validate_description("description", d.as_deref())?),
         None => None,
@@ -263,7 +280,10 @@ pub(crate) async fn update(
             };
             rules
                 .check(parent_type, kind)
-                .map_err(|violation| DbError::TypeRule { id: Some(id), violation })?;
+                .map_err(|violation| DbError::TypeRule {
+                    id: Some(id),
+                    violation,
+                })?;
             let child_types: Vec<String> = l::locations
                 .filter(l::parent_id.eq(id))
                 .select(l::location_type)
@@ -274,10 +294,12 @@ pub(crate) async fn update(
                 let child: LocationType = child
                     .parse()
                     .map_err(|e| DbError::Query(format!("bad child type: {e}")))?;
-                rules.check(Some(kind), child).map_err(|violation| DbError::TypeRule {
-                    id: Some(id),
-                    violation,
-                })?;
+                rules
+                    .check(Some(kind), child)
+                    .map_err(|violation| DbError::TypeRule {
+                        id: Some(id),
+                        violation,
+                    })?;
             }
         }
         if let Some(name) = &name {
@@ -290,13 +312,20 @@ pub(crate) async fn update(
                     Some(d) => d.as_deref(),
                     None => current.description.as_deref(),
                 }),
-                l::location_type.eq(new_type.map_or(current.location_type.as_str(), |t| t.as_str())),
+                l::location_type
+                    .eq(new_type.map_or(current.location_type.as_str(), |t| t.as_str())),
                 l::updated_at.eq(now()),
             ))
             .returning(LocationRecord::as_returning())
             .get_result(c)
             .await
-            .map_err(|e| sibling_clash(e, name.as_deref().unwrap_or(&current.name), current.parent_id))
+            .map_err(|e| {
+                sibling_clash(
+                    e,
+                    name.as_deref().unwrap_or(&current.name),
+                    current.parent_id,
+                )
+            })
     })?;
     with_path(conn, record).await
 }
@@ -316,7 +345,11 @@ pub(crate) async fn move_to(
         let parent_type = match new_parent {
             Some(p) => {
                 if p == id {
-                    return Err(MoveError::CycleDetected { moved: id, new_parent: p }.into());
+                    return Err(MoveError::CycleDetected {
+                        moved: id,
+                        new_parent: p,
+                    }
+                    .into());
                 }
                 let parent = find_record(c, p).await?.ok_or_else(|| DbError::NotFound {
                     what: "target location with id",
@@ -324,17 +357,23 @@ pub(crate) async fn move_to(
                 })?;
                 let chain = chains(c, &[p]).await?;
                 if chain.iter().any(|row| row.id == id) {
-                    return Err(MoveError::CycleDetected { moved: id, new_parent: p }.into());
+                    return Err(MoveError::CycleDetected {
+                        moved: id,
+                        new_parent: p,
+                    }
+                    .into());
                 }
                 Some(parent.kind()?)
             }
             None => None,
         };
-        rules.check(parent_type, kind).map_err(|violation| MoveError::TypeRule {
-            moved: id,
-            new_parent,
-            violation,
-        })?;
+        rules
+            .check(parent_type, kind)
+            .map_err(|violation| MoveError::TypeRule {
+                moved: id,
+                new_parent,
+                violation,
+            })?;
         ensure_unique_sibling(c, new_parent, &current.name, Some(id)).await?;
         diesel::update(l::locations.find(id))
             .set((l::parent_id.eq(new_parent), l::updated_at.eq(now())))
@@ -415,7 +454,8 @@ fn assemble_tree(
     while let Some(r) = rows.pop() {
         let mut kids = children.remove(&r.id).unwrap_or_default();
         kids.sort_by(|a, b| {
-            (name_key(&a.location.name), a.location.id).cmp(&(name_key(&b.location.name), b.location.id))
+            (name_key(&a.location.name), a.location.id)
+                .cmp(&(name_key(&b.location.name), b.location.id))
         });
         let depth = r.depth;
         let parent = r.parent_id;
@@ -439,7 +479,8 @@ fn assemble_tree(
         }
     }
     tops.sort_by(|a, b| {
-        (name_key(&a.location.name), a.location.id).cmp(&(name_key(&b.location.name), b.location.id))
+        (name_key(&a.location.name), a.location.id)
+            .cmp(&(name_key(&b.location.name), b.location.id))
     });
     Ok(tops)
 }
@@ -508,13 +549,17 @@ pub(crate) async fn round_trip(conn: &mut Conn) -> Result<(), DbError> {
             .await?;
         let read = get_record(c, record.id).await?;
         if read.name != name {
-            return Err(DbError::Query("round trip read back a different name".into()));
+            return Err(DbError::Query(
+                "round trip read back a different name".into(),
+            ));
         }
         diesel::update(l::locations.find(record.id))
             .set(l::description.eq(Some("round trip")))
             .execute(c)
             .await?;
-        let deleted = diesel::delete(l::locations.find(record.id)).execute(c).await?;
+        let deleted = diesel::delete(l::locations.find(record.id))
+            .execute(c)
+            .await?;
         if deleted != 1 {
             return Err(DbError::Query("round trip could not delete its row".into()));
         }
