@@ -3,9 +3,11 @@
 pub mod generate;
 mod graph;
 pub mod integrity;
+pub mod item;
 pub mod location_type;
 pub mod rules;
 pub mod tree;
+pub mod user;
 pub mod validate;
 
 /// The primary key of a location (the `locations.id` column).
@@ -14,9 +16,15 @@ pub type LocationId = i64;
 pub use integrity::{
     analyze, best_effort_paths, Cycle, DuplicateName, IntegrityReport, Orphan, TypeViolation,
 };
+pub use item::{
+    format_price, parse_date, parse_price, validate_category_name, validate_currency,
+    validate_dates, validate_item_name, validate_price, validate_price_cents, validate_quantity,
+    validate_serial, CategoryId, ItemId,
+};
 pub use location_type::{LocationType, ParseLocationTypeError};
 pub use rules::{RuleViolation, TypeRules};
 pub use tree::{Forest, LocationRow, MoveError, TreeError, PATH_SEPARATOR};
+pub use user::{validate_password, validate_username, Role, UserId};
 pub use validate::{
     name_key, validate_description, validate_location_name, validate_name, ValidationError,
     DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,

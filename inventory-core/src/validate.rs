@@ -39,16 +39,33 @@ pub enum ValidationError {
         /// The field's name as shown to users.
         field: String,
     },
+    /// A value of the wrong form or out of range, with the reason.
+    #[error("{field} {reason}")]
+    Invalid {
+        /// The field's name as shown to users.
+        field: String,
+        /// What is wrong, phrased to follow the field name (`must not be negative`).
+        reason: String,
+    },
 }
 
 impl ValidationError {
+    /// A value of the wrong form; `reason` follows the field name in the message.
+    pub fn invalid(field: &str, reason: impl Into<String>) -> Self {
+        ValidationError::Invalid {
+            field: field.to_owned(),
+            reason: reason.into(),
+        }
+    }
+
     /// The name of the offending field.
     pub fn field(&self) -> &str {
         match self {
             ValidationError::Empty { field }
             | ValidationError::TooLong { field, .. }
             | ValidationError::ControlCharacter { field }
-            | ValidationError::PathSeparator { field } => field,
+            | ValidationError::PathSeparator { field }
+            | ValidationError::Invalid { field, .. } => field,
         }
     }
 }
