@@ -50,6 +50,7 @@ proptest! {
                         prop_assert!(actual > max);
                     }
                     ValidationError::PathSeparator { .. } => prop_assert!(false, "validate_name never checks '/'"),
+                    ValidationError::Invalid { .. } => prop_assert!(false, "validate_name has no other reason to refuse"),
                 }
             }
         }
