@@ -1,8 +1,9 @@
 #![doc = include_str!("../README.md")]
 
+pub mod admin;
+pub mod backup;
 pub mod config;
 pub mod error;
-pub mod admin;
 mod locations;
 pub mod migrations;
 pub mod models;
@@ -11,6 +12,7 @@ mod schema;
 mod store;
 #[cfg(feature = "testing")]
 pub mod testing;
+pub mod verify;
 
 pub use config::{redact_url, Backend, DatabaseUrl, DEFAULT_SQLITE_PATH};
 pub use error::{DbError, ErrorKind};
