@@ -1,0 +1,216 @@
+//! `inventory location …`: add, list, show, tree, update, move, rm. A REF is an id or a
+//! full path ("My House / Kitchen"), resolved by inventory-db.
+
+use inventory_db::{
+    Database, DbError, Location, LocationChanges, LocationFilter, NewLocation, PageRequest,
+};
+use serde_json::json;
+
+use super::{confirm, Ctx};
+use crate::cli::LocationCommand;
+use crate::error::{CliError, CmdResult, EXIT_OK};
+use crate::output;
+
+/// Runs one `location` subcommand.
+pub async fn run(ctx: &Ctx, cmd: LocationCommand) -> CmdResult {
+    let db = ctx.open_current().await?;
+    match cmd {
+        LocationCommand::Add {
+            name,
+            location_type,
+            parent,
+            description,
+        } => {
+            // Bad input is exit 2 even when the parent is wrong too.
+            inventory_core::validate_location_name(&name).map_err(DbError::from)?;
+            let parent_id = match parent {
+                Some(r) => Some(db.resolve_location(&r).await?),
+                None => None,
+            };
+            let new = NewLocation {
+                name,
+                description,
+                location_type,
+                parent_id,
+            };
+            let created = db.create_location(&new).await?;
+            print_location(ctx, "Created", &created)
+        }
+        LocationCommand::List {
+            location_type,
+            roots,
+            parent,
+        } => {
+            let parent_id = match parent {
+                Some(r) => Some(db.resolve_location(&r).await?),
+                None => None,
+            };
+            let filter = LocationFilter {
+                location_type,
+                roots_only: roots,
+                parent_id,
+                name_contains: None,
+            };
+            let all = list_all(&db, &filter).await?;
+            if ctx.json() {
+                output::json(&all)?;
+            } else {
+                let rows: Vec<Vec<String>> = all
+                    .iter()
+                    .map(|l| {
+                        vec![
+                            l.id.to_string(),
+                            l.location_type.to_string(),
+                            l.parent_id.map_or_else(|| "-".into(), |p| p.to_string()),
+                            l.full_path.clone(),
+                        ]
+                    })
+                    .collect();
+                output::table(&["ID", "TYPE", "PARENT", "PATH"], &rows)?;
+            }
+            Ok(EXIT_OK)
+        }
+        LocationCommand::Show { reference } => {
+            let id = db.resolve_location(&reference).await?;
+            let detail = db.get_location(id).await?;
+            if ctx.json() {
+                output::json(&detail)?;
+                return Ok(EXIT_OK);
+            }
+            let l = &detail.location;
+            let ancestors: Vec<String> = detail
+                .ancestors
+                .iter()
+                .map(|a| format!("{} ({}) #{}", a.name, a.location_type, a.id))
+                .collect();
+            let parent = detail.ancestors.last().map_or_else(
+                || "- (root)".to_string(),
+                |p| format!("#{} {}", p.id, p.name),
+            );
+            println!("ID:          {}", l.id);
+            println!("Name:        {}", l.name);
+            println!("Type:        {}", l.location_type);
+            println!("Path:        {}", l.full_path);
+            println!("Parent:      {parent}");
+            println!(
+                "Ancestors:   {}",
+                if ancestors.is_empty() {
+                    "-".into()
+                } else {
+                    ancestors.join(" / ")
+                }
+            );
+            println!("Children:    {}", detail.child_count);
+            println!("Description: {}", l.description.as_deref().unwrap_or("-"));
+            println!("Created:     {}", l.created_at.to_rfc3339());
+            println!("Updated:     {}", l.updated_at.to_rfc3339());
+            Ok(EXIT_OK)
+        }
+        LocationCommand::Tree { reference, depth } => {
+            let root = match &reference {
+                Some(r) => Some(db.resolve_location(r).await?),
+                None => None,
+            };
+            let trees = db.location_tree(root, depth).await?;
+            if ctx.json() {
+                match (root, trees.first()) {
+                    (Some(_), Some(node)) => output::json(node)?,
+                    _ => output::json(&trees)?,
+                }
+            } else if trees.is_empty() {
+                println!("(no locations)");
+            } else {
+                output::text(&output::render_tree(&trees))?;
+            }
+            Ok(EXIT_OK)
+        }
+        LocationCommand::Update {
+            reference,
+            name,
+            description,
+            clear_description,
+            location_type,
+        } => {
+            let changes = LocationChanges {
+                name,
+                description: if clear_description {
+                    Some(None)
+                } else {
+                    description.map(Some)
+                },
+                location_type,
+            };
+            if changes.is_empty() {
+                return Err(CliError::usage(
+                    "nothing to change; pass --name, --description, --clear-description or --type",
+                ));
+            }
+            let id = db.resolve_location(&reference).await?;
+            let updated = db.update_location(id, &changes).await?;
+            print_location(ctx, "Updated", &updated)
+        }
+        LocationCommand::Move {
+            reference,
+            to,
+            root: _,
+        } => {
+            let id = db.resolve_location(&reference).await?;
+            let new_parent = match to {
+                Some(r) => Some(db.resolve_location(&r).await?),
+                None => None,
+            };
+            let moved = db.move_location(id, new_parent).await?;
+            print_location(ctx, "Moved", &moved)
+        }
+        LocationCommand::Rm { reference, yes } => {
+            let id = db.resolve_location(&reference).await?;
+            let detail = db.get_location(id).await?;
+            let path = detail.location.full_path;
+            confirm(
+                yes,
+                &format!("delete \"{path}\" (#{id}) and everything under it"),
+            )?;
+            let outcome = db.delete_location(id).await?;
+            if ctx.json() {
+                output::json(&json!({
+                    "id": outcome.id,
+                    "full_path": path,
+                    "locations_deleted": outcome.locations_deleted,
+                }))?;
+            } else {
+                println!(
+                    "Removed {} location(s): \"{path}\" (#{id}) and everything under it",
+                    outcome.locations_deleted
+                );
+            }
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+/// Locations fetched per page by `list`.
+const LIST_PAGE: u32 = 1000;
+
+/// Every location matching `filter`, following the pages to the end.
+async fn list_all(db: &Database, filter: &LocationFilter) -> Result<Vec<Location>, CliError> {
+    let mut all = Vec::new();
+    let mut page = PageRequest::first(LIST_PAGE);
+    loop {
+        let got = db.list_locations(filter, &page).await?;
+        all.extend(got.items);
+        match got.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return Ok(all),
+        }
+    }
+}
+
+/// `Created #3 My House / Kitchen (ROOM)`, or the location as JSON.
+fn print_location(ctx: &Ctx, verb: &str, l: &Location) -> CmdResult {
+    if ctx.json() {
+        output::json(l)?;
+    } else {
+        println!("{verb} #{} {} ({})", l.id, l.full_path, l.location_type);
+    }
+    Ok(EXIT_OK)
+}
