@@ -2,8 +2,9 @@
 
 use std::path::PathBuf;
 
+use chrono::NaiveDate;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
-use inventory_core::LocationType;
+use inventory_core::{LocationType, Role};
 
 /// Home Inventory: what you own and where it is.
 #[derive(Debug, Parser)]
@@ -47,8 +48,43 @@ pub enum Command {
     Location(LocationCommand),
     /// Runs the six foundation checks of the runbook; leaves no data behind.
     Verify,
-    /// Migrates if needed and fills in a sample home (idempotent), then prints its tree.
+    /// Migrates if needed and fills in a sample home with a few items (idempotent), then
+    /// prints its tree.
     Demo,
+    /// Items: the things you own, each in a location.
+    #[command(subcommand)]
+    Item(ItemCommand),
+    /// Categories of items.
+    #[command(subcommand)]
+    Category(CategoryCommand),
+    /// "Where is my drill?": searches items and locations, shows each hit's full path.
+    Find {
+        /// Words to look for (every word must match, as a prefix).
+        #[arg(required = true, num_args = 1.., value_name = "TEXT")]
+        text: Vec<String>,
+        /// At most this many hits.
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
+    },
+    /// Users of the API.
+    #[command(subcommand)]
+    User(UserCommand),
+    /// API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Writes every item as CSV (`-` for stdout).
+    Export {
+        /// The CSV file to write; replaced only when the export succeeds.
+        file: PathBuf,
+    },
+    /// Reads items from CSV (`-` for stdin), all or nothing.
+    Import {
+        /// The CSV file to read.
+        file: PathBuf,
+        /// Create the locations the file names that do not exist.
+        #[arg(long)]
+        create_locations: bool,
+    },
 }
 
 /// `inventory db …`
@@ -205,5 +241,258 @@ pub enum LocationCommand {
         /// Delete without asking.
         #[arg(long)]
         yes: bool,
+        /// What happens to the items in the subtree; without it, a subtree that holds
+        /// items is not deleted.
+        #[arg(long, value_enum, value_name = "WHAT")]
+        items: Option<ItemsMode>,
+    },
+}
+
+/// `location rm --items`: what happens to the items inside.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ItemsMode {
+    /// Move them to the deleted location's parent.
+    MoveToParent,
+    /// Delete them too.
+    Delete,
+}
+
+/// `--price`: an amount like 12.34, in cents.
+fn price(raw: &str) -> Result<i64, String> {
+    inventory_core::parse_price(raw).map_err(|e| e.to_string())
+}
+
+/// `--currency`: a 3-letter code, upper-cased.
+fn currency(raw: &str) -> Result<String, String> {
+    inventory_core::validate_currency(raw).map_err(|e| e.to_string())
+}
+
+/// `--quantity`: a whole number from 0.
+fn quantity(raw: &str) -> Result<i64, String> {
+    let n: i64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| format!("quantity: \"{raw}\" is not a whole number"))?;
+    inventory_core::validate_quantity(n).map_err(|e| e.to_string())
+}
+
+/// `--purchased`: YYYY-MM-DD.
+fn purchased(raw: &str) -> Result<NaiveDate, String> {
+    inventory_core::parse_date("purchased", raw).map_err(|e| e.to_string())
+}
+
+/// `--warranty`: YYYY-MM-DD.
+fn warranty(raw: &str) -> Result<NaiveDate, String> {
+    inventory_core::parse_date("warranty", raw).map_err(|e| e.to_string())
+}
+
+/// `user add --role`.
+fn role(raw: &str) -> Result<Role, String> {
+    raw.parse::<Role>().map_err(|e| e.to_string())
+}
+
+/// `inventory item …`. ID is an item's number (see `item list`).
+#[derive(Debug, Subcommand)]
+pub enum ItemCommand {
+    /// Creates an item in a location.
+    Add {
+        /// Its name (1–255 characters).
+        name: String,
+        /// Where it is (id or full path).
+        #[arg(long, value_name = "REF")]
+        location: String,
+        /// How many (0 or more; 1 when left out).
+        #[arg(long, value_parser = quantity, allow_negative_numbers = true)]
+        quantity: Option<i64>,
+        /// An existing category (see `inventory category add`).
+        #[arg(long, value_name = "NAME")]
+        category: Option<String>,
+        /// Free text.
+        #[arg(long)]
+        description: Option<String>,
+        /// Free notes (searched by `find`).
+        #[arg(long)]
+        notes: Option<String>,
+        /// Serial number.
+        #[arg(long)]
+        serial: Option<String>,
+        /// Price paid for one, like 12.34 (needs --currency).
+        #[arg(long, value_parser = price, requires = "currency", allow_negative_numbers = true)]
+        price: Option<i64>,
+        /// Currency of the price, like EUR (needs --price).
+        #[arg(long, value_parser = currency, requires = "price")]
+        currency: Option<String>,
+        /// Purchase date, YYYY-MM-DD.
+        #[arg(long, value_parser = purchased, value_name = "DATE")]
+        purchased: Option<NaiveDate>,
+        /// Warranty end, YYYY-MM-DD.
+        #[arg(long, value_parser = warranty, value_name = "DATE")]
+        warranty: Option<NaiveDate>,
+    },
+    /// Lists items (every page), with totals.
+    List {
+        /// Only items in this location (id or full path).
+        #[arg(long, value_name = "REF")]
+        location: Option<String>,
+        /// With --location: also the items anywhere below it.
+        #[arg(long, requires = "location")]
+        recursive: bool,
+        /// Only items of this category.
+        #[arg(long, value_name = "NAME")]
+        category: Option<String>,
+    },
+    /// Shows one item.
+    Show {
+        /// The item's id.
+        id: i64,
+    },
+    /// Changes an item's fields.
+    Update {
+        /// The item's id.
+        id: i64,
+        /// New name.
+        #[arg(long)]
+        name: Option<String>,
+        /// New quantity.
+        #[arg(long, value_parser = quantity, allow_negative_numbers = true)]
+        quantity: Option<i64>,
+        /// New category (must exist).
+        #[arg(long, value_name = "NAME", conflicts_with = "no_category")]
+        category: Option<String>,
+        /// Remove the category.
+        #[arg(long)]
+        no_category: bool,
+        /// New description.
+        #[arg(long, conflicts_with = "clear_description")]
+        description: Option<String>,
+        /// Remove the description.
+        #[arg(long)]
+        clear_description: bool,
+        /// New notes.
+        #[arg(long, conflicts_with = "clear_notes")]
+        notes: Option<String>,
+        /// Remove the notes.
+        #[arg(long)]
+        clear_notes: bool,
+        /// New serial number.
+        #[arg(long, conflicts_with = "clear_serial")]
+        serial: Option<String>,
+        /// Remove the serial number.
+        #[arg(long)]
+        clear_serial: bool,
+        /// New price of one (needs --currency).
+        #[arg(long, value_parser = price, requires = "currency", conflicts_with = "clear_price", allow_negative_numbers = true)]
+        price: Option<i64>,
+        /// Currency of the new price (needs --price).
+        #[arg(long, value_parser = currency, requires = "price")]
+        currency: Option<String>,
+        /// Remove price and currency.
+        #[arg(long)]
+        clear_price: bool,
+        /// New purchase date, YYYY-MM-DD.
+        #[arg(long, value_parser = purchased, value_name = "DATE", conflicts_with = "clear_purchased")]
+        purchased: Option<NaiveDate>,
+        /// Remove the purchase date.
+        #[arg(long)]
+        clear_purchased: bool,
+        /// New warranty end, YYYY-MM-DD.
+        #[arg(long, value_parser = warranty, value_name = "DATE", conflicts_with = "clear_warranty")]
+        warranty: Option<NaiveDate>,
+        /// Remove the warranty end.
+        #[arg(long)]
+        clear_warranty: bool,
+    },
+    /// Moves an item to another location.
+    Move {
+        /// The item's id.
+        id: i64,
+        /// The new location (id or full path).
+        #[arg(long, value_name = "REF")]
+        to: String,
+    },
+    /// Deletes an item.
+    Rm {
+        /// The item's id.
+        id: i64,
+        /// Delete without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `inventory category …`
+#[derive(Debug, Subcommand)]
+pub enum CategoryCommand {
+    /// Creates a category (names are unique, ignoring case).
+    Add {
+        /// Its name.
+        name: String,
+        /// Free text.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// Lists categories with their item counts.
+    List,
+    /// Deletes a category; its items stay, without a category.
+    Rm {
+        /// Its name.
+        name: String,
+        /// Delete without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `inventory user …`. Passwords come from a prompt, or the first line of stdin when it is
+/// not a terminal; never from the command line.
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Creates a user; asks for the password.
+    Add {
+        /// User name (letters, digits, `.`, `_`, `-`).
+        name: String,
+        /// admin, member or viewer.
+        #[arg(long, value_parser = role)]
+        role: Role,
+    },
+    /// Lists users.
+    List,
+    /// Sets a user's password; asks for it.
+    Passwd {
+        /// User name.
+        name: String,
+    },
+    /// Deletes a user and their tokens.
+    Rm {
+        /// User name.
+        name: String,
+        /// Delete without asking.
+        #[arg(long)]
+        yes: bool,
+    },
+}
+
+/// `inventory token …`
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Creates an API token and prints its secret, once.
+    Create {
+        /// The user it authenticates.
+        #[arg(long, value_name = "NAME")]
+        user: String,
+        /// What it is for.
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// Lists tokens (never their secrets).
+    List {
+        /// Only this user's tokens.
+        #[arg(long, value_name = "NAME")]
+        user: Option<String>,
+    },
+    /// Revokes a token; it authenticates nobody afterwards.
+    Revoke {
+        /// The token's id (see `token list`).
+        id: i64,
     },
 }

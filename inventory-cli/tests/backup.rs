@@ -17,16 +17,23 @@ cli_tests! {
     fn backup_restore_backup_gives_identical_files(env: &Env) {
         env.ok(&["demo"]);
         let original = env.snapshot();
+        let original_items = env.items();
+        let categories = env.json(&["category", "list"]);
         let dir = tempfile::tempdir().expect("tempdir");
         let (first, second) = (path(&dir, "first.backup"), path(&dir, "second.backup"));
         let out = env.ok(&["db", "backup", &first]);
         assert!(out.contains("row(s)"), "{out}");
-        env.ok(&["location", "rm", "My House / Garage", "--yes"]);
+        env.ok(&["location", "rm", "My House / Garage", "--yes", "--items", "delete"]);
         env.ok(&["location", "add", "Cottage", "--type", "HOUSE"]);
         env.fails(&["db", "restore", &first], 2, "pass --yes");
         let summary = env.json(&["db", "restore", &first, "--yes"]);
-        assert_eq!(summary["total_rows"].as_u64(), original.as_array().map(|a| a.len() as u64));
+        let rows = [&original, &original_items, &categories]
+            .iter()
+            .map(|v| v.as_array().map_or(0, Vec::len) as u64)
+            .sum::<u64>();
+        assert_eq!(summary["total_rows"].as_u64(), Some(rows));
         assert_eq!(env.snapshot(), original);
+        assert_eq!(env.items(), original_items);
         env.ok(&["db", "backup", &second]);
         assert_eq!(std::fs::read(&first).expect("first"), std::fs::read(&second).expect("second"));
     }

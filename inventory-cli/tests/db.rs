@@ -86,7 +86,7 @@ cli_tests! {
         }
         assert_eq!(env.run(&["db", "integrity"]).status.code(), Some(0));
         // A missing part is filled in again.
-        env.ok(&["location", "rm", "My House / Garage", "--yes"]);
+        env.ok(&["location", "rm", "My House / Garage", "--yes", "--items", "delete"]);
         env.ok(&["demo"]);
         assert_eq!(env.snapshot().as_array().map(Vec::len), Some(count));
     }

@@ -41,7 +41,7 @@ cli_tests! {
         assert_eq!(
             keys,
             ["ancestors", "child_count", "created_at", "description", "full_path", "id",
-             "location_type", "name", "parent_id", "updated_at"]
+             "items", "location_type", "name", "parent_id", "updated_at"]
         );
         assert_eq!(l["location_type"], "ROOM");
         assert_eq!(l["parent_id"], house);

@@ -171,7 +171,8 @@ fn pick(backend: Backend, pg: &'static str, sqlite: &'static str) -> &'static st
 }
 
 impl Database {
-    /// Names of the tables of Home Inventory (migration bookkeeping excluded), sorted.
+    /// Names of the tables of Home Inventory (migration bookkeeping and SQLite's full-text
+    /// index, which is derived from the other tables, excluded), sorted.
     pub async fn table_names(&self) -> Result<Vec<String>, DbError> {
         let sql = pick(
             self.backend(),
@@ -179,7 +180,7 @@ impl Database {
              WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' \
              AND table_name <> '__diesel_schema_migrations' ORDER BY 1",
             "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' \
-             AND name <> '__diesel_schema_migrations' ORDER BY 1",
+             AND name NOT LIKE 'search_fts%' AND name <> '__diesel_schema_migrations' ORDER BY 1",
         );
         let rows: Vec<Name> = db_run!(self, |conn| diesel::sql_query(sql).load(conn).await)?;
         Ok(rows.into_iter().map(|r| r.name).collect())
@@ -449,7 +450,15 @@ impl Database {
         let mut tables = self.table_names().await?;
         tables.push(MIGRATIONS_TABLE.to_string());
         let backend = self.backend();
+        if backend == Backend::Sqlite {
+            tables.push("search_fts".to_string());
+        }
         db_run!(self, |conn| {
+            if backend == Backend::Sqlite {
+                // Dropping a parent table deletes its rows first; with foreign keys on, the
+                // order of the drops would matter.
+                conn.batch_execute("PRAGMA foreign_keys = OFF").await?;
+            }
             for table in &tables {
                 let q = table.replace('"', "\"\"");
                 let sql = match backend {
@@ -457,6 +466,9 @@ impl Database {
                     Backend::Sqlite => format!("DROP TABLE IF EXISTS \"{q}\""),
                 };
                 conn.batch_execute(&sql).await?;
+            }
+            if backend == Backend::Sqlite {
+                conn.batch_execute("PRAGMA foreign_keys = ON").await?;
             }
             Ok::<(), DbError>(())
         })

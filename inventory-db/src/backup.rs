@@ -8,18 +8,21 @@
 //! byte-identical files on both backends.
 //!
 //! Restore and copy are all-or-nothing: the whole input is read and checked first (syntax,
-//! counts, checksum, schema version, the location tree), and only then is the target
-//! migrated if needed and replaced in one write transaction.
+//! counts, checksum, schema version, the location tree, references between tables, unique
+//! names and hashes), and only then is the target migrated if needed and replaced in one
+//! write transaction.
 
 mod format;
 mod tables;
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use inventory_core::{
-    analyze, validate_description, validate_location_name, LocationRow, LocationType, TypeRules,
+    analyze, name_key, validate_category_name, validate_description, validate_item_name,
+    validate_location_name, validate_price, validate_quantity, validate_serial, validate_username,
+    LocationRow, LocationType, Role, TypeRules,
 };
 use serde::Serialize;
 
@@ -245,8 +248,9 @@ fn check_schema_version(backend: Backend, version: &str) -> Result<(), DbError> 
     }
 }
 
-/// Checks what a backup means, beyond its syntax: primary-key order, valid values, and a
-/// location tree without orphans, cycles or duplicate sibling names. Type-rule findings
+/// Checks what a backup means, beyond its syntax: primary-key order, valid values, a
+/// location tree without orphans, cycles or duplicate sibling names, and (see
+/// [`validate_others`]) the other tables' references and unique values. Type-rule findings
 /// are allowed: a database may run with other rules than the default set.
 fn validate(snapshot: &Snapshot) -> Result<(), DbError> {
     for (index, table) in TABLES.iter().enumerate() {
@@ -298,6 +302,126 @@ fn validate(snapshot: &Snapshot) -> Result<(), DbError> {
             "backup locations {} are siblings with the same name",
             ids.join(", ")
         )));
+    }
+    validate_others(snapshot)
+}
+
+/// The line number (1-based, the header being line 1) of row `row` of table `table`:
+/// the file holds the tables in [`TABLES`] order, a table it leaves out having no rows.
+fn line_of(snapshot: &Snapshot, table: &str, row: usize) -> usize {
+    let before: u64 = snapshot
+        .counts()
+        .into_iter()
+        .take_while(|(name, _)| *name != table)
+        .map(|(_, n)| n)
+        .sum();
+    usize::try_from(before)
+        .unwrap_or(usize::MAX)
+        .saturating_add(row)
+        .saturating_add(2)
+}
+
+/// Checks categories, items, users and API tokens: valid values, references to rows
+/// present in the backup, and the uniqueness the schema demands.
+fn validate_others(snapshot: &Snapshot) -> Result<(), DbError> {
+    let bad = |table: &str, row: usize, id: i64, what: String| {
+        DbError::Invalid(format!(
+            "backup line {} ({table} id {id}): {what}",
+            line_of(snapshot, table, row)
+        ))
+    };
+    let locations: HashSet<i64> = snapshot.locations.iter().map(|l| l.id).collect();
+
+    let mut categories: HashMap<String, i64> = HashMap::new();
+    for (row, c) in snapshot.categories.iter().enumerate() {
+        let bad = |what: String| bad("categories", row, c.id, what);
+        validate_category_name(&c.name).map_err(|e| bad(e.to_string()))?;
+        validate_description("description", c.description.as_deref())
+            .map_err(|e| bad(e.to_string()))?;
+        if let Some(other) = categories.insert(name_key(&c.name), c.id) {
+            return Err(bad(format!(
+                "category name \"{}\" is already used by category {other} (names are unique regardless of case)",
+                c.name
+            )));
+        }
+    }
+    let category_ids: HashSet<i64> = snapshot.categories.iter().map(|c| c.id).collect();
+
+    for (row, item) in snapshot.items.iter().enumerate() {
+        let bad = |what: String| bad("items", row, item.id, what);
+        if !locations.contains(&item.location_id) {
+            return Err(bad(format!(
+                "its location {} is not in the backup",
+                item.location_id
+            )));
+        }
+        if let Some(category) = item.category_id {
+            if !category_ids.contains(&category) {
+                return Err(bad(format!("its category {category} is not in the backup")));
+            }
+        }
+        validate_item_name(&item.name).map_err(|e| bad(e.to_string()))?;
+        validate_quantity(item.quantity).map_err(|e| bad(e.to_string()))?;
+        validate_price(item.purchase_price_cents, item.currency.as_deref())
+            .map_err(|e| bad(e.to_string()))?;
+        if item.currency.is_some() != item.purchase_price_cents.is_some() {
+            // An empty currency string next to a price.
+            return Err(bad(
+                "price and currency must be both set or both empty".into()
+            ));
+        }
+        validate_serial(item.serial_number.as_deref()).map_err(|e| bad(e.to_string()))?;
+        validate_description("description", item.description.as_deref())
+            .map_err(|e| bad(e.to_string()))?;
+        validate_description("notes", item.notes.as_deref()).map_err(|e| bad(e.to_string()))?;
+    }
+
+    let mut usernames: HashMap<String, i64> = HashMap::new();
+    for (row, user) in snapshot.users.iter().enumerate() {
+        let bad = |what: String| bad("users", row, user.id, what);
+        validate_username(&user.username).map_err(|e| bad(e.to_string()))?;
+        if !Role::ALL.iter().any(|r| r.as_str() == user.role) {
+            return Err(bad(format!(
+                "role \"{}\" is not one of admin, member, viewer",
+                user.role
+            )));
+        }
+        if argon2::password_hash::PasswordHash::new(&user.password_hash).is_err() {
+            return Err(bad("password_hash is not a PHC password hash string".into()));
+        }
+        if let Some(other) = usernames.insert(name_key(&user.username), user.id) {
+            return Err(bad(format!(
+                "username \"{}\" is already used by user {other} (user names are unique regardless of case)",
+                user.username
+            )));
+        }
+    }
+    let user_ids: HashSet<i64> = snapshot.users.iter().map(|u| u.id).collect();
+
+    let mut hashes: HashMap<&str, i64> = HashMap::new();
+    for (row, token) in snapshot.api_tokens.iter().enumerate() {
+        let bad = |what: String| bad("api_tokens", row, token.id, what);
+        if !user_ids.contains(&token.user_id) {
+            return Err(bad(format!(
+                "its user {} is not in the backup",
+                token.user_id
+            )));
+        }
+        let hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if token.token_hash.len() != 64 || !hex(&token.token_hash) {
+            return Err(bad(
+                "token_hash is not a SHA-256 hash (64 lower-case hex digits)".into(),
+            ));
+        }
+        if token.prefix.is_empty() || token.prefix.chars().count() > 16 {
+            return Err(bad("prefix must be 1 to 16 characters".into()));
+        }
+        validate_description("label", token.label.as_deref()).map_err(|e| bad(e.to_string()))?;
+        if let Some(other) = hashes.insert(&token.token_hash, token.id) {
+            return Err(bad(format!(
+                "token_hash is already used by token {other} (token hashes are unique)"
+            )));
+        }
     }
     Ok(())
 }

@@ -4,6 +4,7 @@
 use inventory_core::LocationId;
 
 use crate::error::DbError;
+use crate::models::item::ItemsOnDelete;
 use crate::models::location::{
     DeleteOutcome, Location, LocationChanges, LocationDetail, LocationFilter, NewLocation, TreeNode,
 };
@@ -55,9 +56,19 @@ impl Database {
         .await)
     }
 
-    /// Deletes a location and everything under it.
+    /// Deletes a location and everything under it; refused (conflict) when items are inside.
     pub async fn delete_location(&self, id: LocationId) -> Result<DeleteOutcome, DbError> {
-        db_run!(self, |conn| store::delete(conn, id).await)
+        self.delete_location_with(id, ItemsOnDelete::Refuse).await
+    }
+
+    /// Deletes a location and everything under it, handling the items inside as `mode` says,
+    /// all in one transaction.
+    pub async fn delete_location_with(
+        &self,
+        id: LocationId,
+        mode: ItemsOnDelete,
+    ) -> Result<DeleteOutcome, DbError> {
+        db_run!(self, |conn| store::delete(conn, id, mode).await)
     }
 
     /// The tree under `root` (or every root's tree), at most `max_depth` levels below it.

@@ -2,6 +2,48 @@
 // One file serves both backends: SQLite INTEGER maps to BigInt, DATETIME to Timestamp.
 
 diesel::table! {
+    api_tokens (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        label -> Nullable<Text>,
+        token_hash -> Text,
+        prefix -> Text,
+        created_at -> Timestamp,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    categories (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    items (id) {
+        id -> BigInt,
+        name -> Text,
+        description -> Nullable<Text>,
+        quantity -> BigInt,
+        location_id -> BigInt,
+        category_id -> Nullable<BigInt>,
+        serial_number -> Nullable<Text>,
+        purchase_date -> Nullable<Date>,
+        purchase_price_cents -> Nullable<BigInt>,
+        currency -> Nullable<Text>,
+        warranty_expires -> Nullable<Date>,
+        notes -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     locations (id) {
         id -> BigInt,
         name -> Text,
@@ -12,3 +54,20 @@ diesel::table! {
         updated_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(api_tokens -> users (user_id));
+diesel::joinable!(items -> categories (category_id));
+diesel::joinable!(items -> locations (location_id));
+
+diesel::allow_tables_to_appear_in_same_query!(api_tokens, categories, items, locations, users);

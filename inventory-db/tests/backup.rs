@@ -2,10 +2,11 @@
 //! all-or-nothing refusal of damaged input, and concurrency.
 #![allow(clippy::unwrap_used)]
 
-use inventory_core::LocationType;
+use chrono::NaiveDate;
+use inventory_core::{LocationType, Role};
 use inventory_db::backup::{Compression, Progress, FORMAT_NAME};
 use inventory_db::testing::{postgres, postgres_with, sqlite, sqlite_with};
-use inventory_db::{backend_tests, Database, DbError, ErrorKind, NewLocation};
+use inventory_db::{backend_tests, Database, DbError, ErrorKind, NewItem, NewLocation};
 
 fn quiet() -> Progress<'static> {
     &|_, _| {}
@@ -20,9 +21,137 @@ fn new(name: &str, t: LocationType, parent: Option<i64>) -> NewLocation {
     }
 }
 
+/// Rows of `locations` in the fixture.
+const LOCATIONS: u64 = 24;
+/// Rows of all tables in the fixture: 24 locations, 2 categories, 3 items, 2 users, 2 tokens.
+const TOTAL: u64 = LOCATIONS + 2 + 3 + 2 + 2;
+/// alice's password.
+const ALICE_PASSWORD: &str = "correct horse \"battery\" staple ü";
+/// Bob's password.
+const BOB_PASSWORD: &str = "viewer password 123";
+
+/// What [`seed`] made.
+struct Fixture {
+    /// Location ids (all but the Garage, the last one created).
+    locations: Vec<i64>,
+    /// Item ids: the Drill (every optional field set), the Kettle, the Pan.
+    items: Vec<i64>,
+    /// alice's live token (used once, so `last_used_at` is set).
+    alice_token: String,
+    /// Bob's revoked token.
+    bob_token: String,
+}
+
+/// Every table filled: the locations of [`seed_locations`]; two categories; three items,
+/// one with every optional field (unicode, quotes, a newline and a tab in its notes); an
+/// admin and a viewer; a used live token and a revoked one.
+async fn seed(db: &Database) -> Fixture {
+    let locations = seed_locations(db).await;
+    db.create_category("Tools", Some("Hand and power tools — ünïcødé"))
+        .await
+        .unwrap();
+    db.create_category("Küche \"Kitchen\"", None).await.unwrap();
+    let drill = db
+        .create_item(&NewItem {
+            quantity: 3,
+            category: Some("Tools".into()),
+            description: Some("Cordless, 18 V — \"heavy\"".into()),
+            notes: Some(
+                "Bought on sale — ünïcødé \"quoted\"\nsecond line\twith a tab; spare bits".into(),
+            ),
+            serial_number: Some("BX-7781".into()),
+            purchase_date: Some(NaiveDate::from_ymd_opt(2024, 2, 29).unwrap()),
+            purchase_price_cents: Some(12_345),
+            currency: Some("EUR".into()),
+            warranty_expires: Some(NaiveDate::from_ymd_opt(2027, 2, 28).unwrap()),
+            ..NewItem::new("Drill", locations[2])
+        })
+        .await
+        .unwrap();
+    let kettle = db
+        .create_item(&NewItem {
+            quantity: 0,
+            ..NewItem::new("Kettle", locations[1])
+        })
+        .await
+        .unwrap();
+    let pan = db
+        .create_item(&NewItem {
+            category: Some("Küche \"Kitchen\"".into()),
+            ..NewItem::new("Pan", locations[1])
+        })
+        .await
+        .unwrap();
+    db.create_user("alice", ALICE_PASSWORD, Role::Admin)
+        .await
+        .unwrap();
+    db.create_user("Bob", BOB_PASSWORD, Role::Viewer)
+        .await
+        .unwrap();
+    let alice = db
+        .create_token("alice", Some("laptop — \"main\""))
+        .await
+        .unwrap();
+    assert!(db
+        .authenticate_token(&alice.secret)
+        .await
+        .unwrap()
+        .is_some());
+    let bob = db.create_token("bob", None).await.unwrap();
+    db.revoke_token(bob.token.id).await.unwrap();
+    Fixture {
+        locations,
+        items: vec![drill.id, kettle.id, pan.id],
+        alice_token: alice.secret,
+        bob_token: bob.secret,
+    }
+}
+
+/// Whether `search` finds the item `id` for `text`.
+async fn finds_item(db: &Database, text: &str, id: i64) -> bool {
+    db.search(text, 10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|h| h.kind == "item" && h.id == id)
+}
+
+/// The restored users and tokens authenticate as before: alice with her password and her
+/// token, Bob not with his revoked token, nobody with a wrong password.
+async fn assert_logins_work(db: &Database, f: &Fixture) {
+    let alice = db
+        .authenticate_password("alice", ALICE_PASSWORD)
+        .await
+        .unwrap();
+    assert_eq!(
+        alice.map(|u| (u.username, u.role)),
+        Some(("alice".into(), Role::Admin))
+    );
+    let bob = db.authenticate_password("BOB", BOB_PASSWORD).await.unwrap();
+    assert_eq!(bob.map(|u| u.role), Some(Role::Viewer));
+    assert!(db
+        .authenticate_password("alice", BOB_PASSWORD)
+        .await
+        .unwrap()
+        .is_none());
+    let by_token = db.authenticate_token(&f.alice_token).await.unwrap();
+    assert_eq!(by_token.map(|u| u.username), Some("alice".into()));
+    assert!(
+        db.authenticate_token(&f.bob_token).await.unwrap().is_none(),
+        "revoked stays revoked"
+    );
+}
+
+/// Removes every item, so that locations can be deleted.
+async fn delete_items(db: &Database, f: &Fixture) {
+    for id in &f.items {
+        db.delete_item(*id).await.unwrap();
+    }
+}
+
 /// A house with rooms, nested containers and shelves; one container is moved under a
 /// container created after it, so id order is not parent-first order.
-async fn seed(db: &Database) -> Vec<i64> {
+async fn seed_locations(db: &Database) -> Vec<i64> {
     use LocationType::*;
     let house = db
         .create_location(&new("My House", House, None))
@@ -150,18 +279,35 @@ fn decompress(bytes: &[u8]) -> Vec<u8> {
 
 backend_tests! {
     async fn backup_has_header_rows_and_trailer(db: &Database) {
-        let ids = seed(db).await;
+        let f = seed(db).await;
         let mut out = Vec::new();
         let summary = db.write_backup(&mut out, quiet()).await.unwrap();
-        assert_eq!(summary.total_rows, ids.len() as u64 + 1);
-        assert_eq!(summary.tables[0].table, "locations");
+        assert_eq!(summary.total_rows, TOTAL);
+        let tables: Vec<(&str, i64)> =
+            summary.tables.iter().map(|t| (t.table.as_str(), t.rows)).collect();
+        assert_eq!(
+            tables,
+            [("locations", 24), ("categories", 2), ("items", 3), ("users", 2), ("api_tokens", 2)]
+        );
         let text = String::from_utf8(out).unwrap();
         let lines: Vec<&str> = text.lines().collect();
         let header: serde_json::Value = serde_json::from_str(lines[0]).unwrap();
         assert_eq!(header["format"], FORMAT_NAME);
         assert_eq!(header["format_version"], 1);
-        assert_eq!(header["tables"][0]["rows"], ids.len() + 1);
-        assert_eq!(lines.len(), ids.len() + 3);
+        assert_eq!(header["tables"][0]["rows"], f.locations.len() + 1);
+        assert_eq!(header["tables"][2]["name"], "items");
+        assert_eq!(header["tables"][4]["columns"][3], "token_hash");
+        assert_eq!(lines.len() as u64, TOTAL + 2);
+        let drill = lines.iter().find(|l| l.contains("\"Drill\"")).unwrap();
+        assert!(drill.contains(",\"2024-02-29\",12345,\"EUR\",\"2027-02-28\","), "dates normalized: {drill}");
+        assert!(drill.contains("\\nsecond line\\twith"), "{drill}");
+        let alice = lines.iter().find(|l| l.contains("\"alice\"")).unwrap();
+        assert!(alice.contains("\"$argon2id$"), "{alice}");
+        assert!(
+            !text.contains(&f.alice_token) && !text.contains(&f.bob_token),
+            "token secrets are never stored"
+        );
+        assert!(!text.contains("search_fts"), "derived search data is not backed up");
         assert!(lines[1].starts_with("[1,\"My House\""), "{}", lines[1]);
         assert!(lines[1].contains(".") && lines[1].ends_with("Z\"]"), "timestamps normalized: {}", lines[1]);
         assert!(lines.last().unwrap().contains("\"fnv1a64\""));
@@ -171,7 +317,7 @@ backend_tests! {
         seed(db).await;
         let first = backup_bytes(db).await;
         let summary = restore_bytes(db, &first).await.unwrap();
-        assert_eq!(summary.total_rows, 24);
+        assert_eq!(summary.total_rows, TOTAL);
         assert_eq!(backup_bytes(db).await, first);
     }
 
@@ -218,44 +364,71 @@ backend_tests! {
         let record = |done: u64, total: u64| seen.lock().unwrap().push((done, total));
         let mut out = Vec::new();
         db.write_backup(&mut out, &record).await.unwrap();
-        assert_eq!(seen.lock().unwrap().last(), Some(&(24, 24)));
+        assert_eq!(seen.lock().unwrap().last(), Some(&(TOTAL, TOTAL)));
         seen.lock().unwrap().clear();
         let mut input = &out[..];
         db.restore_backup(&mut input, &record).await.unwrap();
-        assert_eq!(seen.lock().unwrap().last(), Some(&(24, 24)));
+        assert_eq!(seen.lock().unwrap().last(), Some(&(TOTAL, TOTAL)));
     }
 
     async fn restore_keeps_ids_and_resets_the_sequence(db: &Database) {
-        let ids = seed(db).await;
+        let f = seed(db).await;
+        let ids = &f.locations;
         let bytes = backup_bytes(db).await;
         let max = *ids.iter().max().unwrap() + 1; // the Garage
+        delete_items(db, &f).await;
         let tree = db.location_tree(None, None).await.unwrap();
         for root in tree {
             db.delete_location(root.location.id).await.unwrap();
         }
-        db.create_location(&new("Interim", LocationType::House, None)).await.unwrap();
+        db.delete_category("Tools").await.unwrap();
+        db.delete_user("alice").await.unwrap();
+        let interim = db.create_location(&new("Interim", LocationType::House, None)).await.unwrap();
+        db.create_category("Interim", None).await.unwrap();
+        db.create_item(&NewItem::new("Interim", interim.id)).await.unwrap();
+        db.create_user("interim", BOB_PASSWORD, Role::Member).await.unwrap();
+        db.create_token("interim", None).await.unwrap();
         restore_bytes(db, &bytes).await.unwrap();
-        for id in &ids {
+        for id in ids {
             db.get_location(*id).await.unwrap();
+        }
+        for id in &f.items {
+            db.get_item(*id).await.unwrap();
         }
         let moved = db.resolve_path("My House / Room 3 / Box 3.2 / B / A").await.unwrap();
         assert_eq!(moved, ids[ids.len() - 2]);
         let fresh = db.create_location(&new("Shed", LocationType::House, None)).await.unwrap();
         assert_eq!(fresh.id, max + 1);
+        // Every table's next id follows its largest restored id.
+        assert_eq!(db.create_category("Garden", None).await.unwrap().id, 3);
+        assert_eq!(db.create_item(&NewItem::new("Rake", fresh.id)).await.unwrap().id, 4);
+        assert_eq!(db.create_user("carol", BOB_PASSWORD, Role::Member).await.unwrap().id, 3);
+        assert_eq!(db.create_token("carol", None).await.unwrap().token.id, 3);
     }
 
     async fn restore_replaces_existing_data(db: &Database) {
-        db.create_location(&new("Old Flat", LocationType::House, None)).await.unwrap();
+        let flat = db.create_location(&new("Old Flat", LocationType::House, None)).await.unwrap();
+        let gizmo = db.create_item(&NewItem::new("Gizmo", flat.id)).await.unwrap();
+        db.create_user("olduser", BOB_PASSWORD, Role::Member).await.unwrap();
         let old = backup_bytes(db).await;
+        db.delete_item(gizmo.id).await.unwrap();
         db.create_location(&new("Another", LocationType::House, None)).await.unwrap();
-        seed(db).await;
+        let f = seed(db).await;
         let big = backup_bytes(db).await;
+        // The database holds items in its locations (ON DELETE RESTRICT), users and tokens.
         restore_bytes(db, &old).await.unwrap();
         assert_eq!(db.location_tree(None, None).await.unwrap().len(), 1);
         assert!(db.resolve_path("My House").await.is_err());
         assert_eq!(backup_bytes(db).await, old);
+        assert!(finds_item(db, "Gizmo", gizmo.id).await);
+        assert!(db.search("Drill", 10).await.unwrap().is_empty(), "replaced items are not found");
+        assert!(db.search("Room", 10).await.unwrap().is_empty(), "replaced locations are not found");
+        assert!(db.authenticate_password("alice", ALICE_PASSWORD).await.unwrap().is_none());
+        assert!(db.authenticate_token(&f.alice_token).await.unwrap().is_none());
         restore_bytes(db, &big).await.unwrap();
         assert_eq!(backup_bytes(db).await, big);
+        assert!(db.search("Gizmo", 10).await.unwrap().is_empty(), "replaced items are not found");
+        assert!(finds_item(db, "Drill", f.items[0]).await);
     }
 
     async fn empty_backup_round_trips(db: &Database) {
@@ -263,6 +436,9 @@ backend_tests! {
         seed(db).await;
         restore_bytes(db, &empty).await.unwrap();
         assert!(db.location_tree(None, None).await.unwrap().is_empty());
+        assert!(db.list_users().await.unwrap().is_empty());
+        assert!(db.list_categories().await.unwrap().is_empty());
+        assert!(db.search("Drill", 10).await.unwrap().is_empty());
         assert_eq!(backup_bytes(db).await, empty);
     }
 
@@ -271,7 +447,7 @@ backend_tests! {
         let good = backup_bytes(db).await;
         let text = String::from_utf8(good.clone()).unwrap();
         let cut = text.find("\"Room 2\"").unwrap();
-        assert_refused(db, &good[..cut], "backup is truncated: expected 24 rows, found").await;
+        assert_refused(db, &good[..cut], &format!("backup is truncated: expected {TOTAL} rows, found")).await;
         let without_trailer = text.rfind("{\"total_rows\"").unwrap();
         assert_refused(db, &good[..without_trailer], "trailer line is missing").await;
         assert_refused(db, &good[..good.len() - 3], "truncated").await;
@@ -381,11 +557,27 @@ backend_tests! {
         assert_eq!(err.kind(), ErrorKind::Conflict);
         assert!(err.to_string().contains("table locations has 1 row"), "{err}");
         assert_eq!(backup_bytes(&target.db).await, before);
+        // Rows only in `users` make a target non-empty too.
+        let target = inventory_db::testing::sqlite().await;
+        target.db.create_user("someone", BOB_PASSWORD, Role::Viewer).await.unwrap();
+        let before = backup_bytes(&target.db).await;
+        let err = db.copy_to(&target.db, quiet()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert!(err.to_string().contains("table users has 1 row"), "{err}");
+        assert_eq!(backup_bytes(&target.db).await, before);
+        if let Some(target) = inventory_db::testing::postgres().await {
+            target.db.create_user("someone", BOB_PASSWORD, Role::Viewer).await.unwrap();
+            let err = db.copy_to(&target.db, quiet()).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Conflict);
+            assert!(err.to_string().contains("table users has 1 row"), "{err}");
+            assert_eq!(target.db.list_users().await.unwrap().len(), 1);
+        }
     }
 
     async fn concurrent_restores_end_with_one_whole_backup(db: &Database) {
-        seed(db).await;
+        let f = seed(db).await;
         let first = backup_bytes(db).await;
+        delete_items(db, &f).await;
         let house = db.resolve_path("My House").await.unwrap();
         db.delete_location(house).await.unwrap();
         for i in 0..30 {
@@ -422,7 +614,7 @@ backend_tests! {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sqlite_to_postgres_and_back_is_byte_identical() {
     let s = sqlite().await;
-    seed(&s.db).await;
+    let f = seed(&s.db).await;
     let from_sqlite = backup_bytes(&s.db).await;
     let Some(p) = postgres_with(false).await else {
         return;
@@ -436,6 +628,14 @@ async fn sqlite_to_postgres_and_back_is_byte_identical() {
     let s2 = sqlite_with(false).await;
     restore_bytes(&s2.db, &from_postgres).await.unwrap();
     assert_eq!(backup_bytes(&s2.db).await, from_sqlite);
+    for db in [&p.db, &s2.db] {
+        assert!(finds_item(db, "Drill", f.items[0]).await);
+        assert!(
+            finds_item(db, "spare", f.items[0]).await,
+            "notes are searchable"
+        );
+        assert_logins_work(db, &f).await;
+    }
     let fresh =
         p.db.create_location(&new("Shed", LocationType::House, None))
             .await
@@ -457,7 +657,7 @@ async fn copy_between_backends_in_both_directions() {
         return;
     };
     let summary = s.db.copy_to(&p.db, quiet()).await.unwrap();
-    assert_eq!(summary.total_rows, 24);
+    assert_eq!(summary.total_rows, TOTAL);
     assert_eq!(backup_bytes(&p.db).await, original);
     let s2 = sqlite_with(false).await;
     p.db.copy_to(&s2.db, quiet()).await.unwrap();
@@ -535,14 +735,13 @@ fn long_chain_backup(n: i64) -> Vec<u8> {
 
 backend_tests! {
     async fn large_deep_tree_in_many_batches_round_trips(db: &Database) {
-        // The real schema version, taken from a backup of this database.
+        // The real header of this program (every table), taken from a backup of this database.
         let empty = backup_bytes(db).await;
-        let header: serde_json::Value =
-            serde_json::from_slice(empty.split(|b| *b == b'\n').next().unwrap()).unwrap();
-        let version = header["schema_version"].as_str().unwrap().to_string();
+        let real_header = String::from_utf8(empty.split(|b| *b == b'\n').next().unwrap().to_vec()).unwrap();
         let rows = 12_000;
         let bytes = reseal(&long_chain_backup(rows), |lines| {
-            lines[0] = lines[0].replace("\"schema_version\":\"x\"", &format!("\"schema_version\":\"{version}\""));
+            // Locations are the first table, so the first row count is theirs.
+            lines[0] = real_header.replacen("\"rows\":0", &format!("\"rows\":{}", rows + 2), 1);
         });
         let bytes = {
             let text = String::from_utf8(bytes).unwrap();
@@ -554,5 +753,161 @@ backend_tests! {
         let deepest = db.get_location(3).await.unwrap();
         assert_eq!(deepest.ancestors.len() as i64, rows + 1);
         assert_eq!(db.location_rows().await.unwrap().len() as i64, rows + 2);
+    }
+}
+
+/// The real schema version of a database, from a backup of it.
+async fn schema_version(db: &Database) -> String {
+    let bytes = backup_bytes(db).await;
+    let header: serde_json::Value =
+        serde_json::from_slice(bytes.split(|b| *b == b'\n').next().unwrap()).unwrap();
+    header["schema_version"].as_str().unwrap().to_string()
+}
+
+/// The 1-based line number of the first line containing `needle`, and that line's values.
+fn find_row(bytes: &[u8], needle: &str) -> (usize, Vec<serde_json::Value>) {
+    let text = String::from_utf8(bytes.to_vec()).unwrap();
+    let (index, line) = text
+        .lines()
+        .enumerate()
+        .skip(1)
+        .find(|(_, l)| l.contains(needle))
+        .unwrap();
+    (index + 1, serde_json::from_str(line).unwrap())
+}
+
+/// `good` with the row on line `number` (1-based) replaced by `row`, resealed.
+fn with_row(good: &[u8], number: usize, row: &[serde_json::Value]) -> Vec<u8> {
+    let row = serde_json::to_string(row).unwrap();
+    reseal(good, |lines| lines[number - 1] = row)
+}
+
+backend_tests! {
+    async fn restored_users_and_tokens_still_authenticate(db: &Database) {
+        let f = seed(db).await;
+        let bytes = backup_bytes(db).await;
+        db.delete_user("alice").await.unwrap();
+        db.set_password("bob", "another password").await.unwrap();
+        assert!(db.authenticate_token(&f.alice_token).await.unwrap().is_none());
+        restore_bytes(db, &bytes).await.unwrap();
+        assert_eq!(backup_bytes(db).await, bytes);
+        assert_logins_work(db, &f).await;
+        let tokens = db.list_tokens(Some("alice")).await.unwrap();
+        assert_eq!(tokens.len(), 1);
+        assert_eq!(tokens[0].label.as_deref(), Some("laptop — \"main\""));
+        assert!(tokens[0].last_used_at.is_some());
+        let bob = db.list_tokens(Some("bob")).await.unwrap();
+        assert!(bob[0].revoked_at.is_some() && bob[0].last_used_at.is_none());
+    }
+
+    async fn restored_items_keep_every_field_and_are_searchable(db: &Database) {
+        let f = seed(db).await;
+        let before = db.get_item(f.items[0]).await.unwrap();
+        let bytes = backup_bytes(db).await;
+        delete_items(db, &f).await;
+        let other = db.create_item(&NewItem::new("Gizmo", f.locations[0])).await.unwrap();
+        assert!(db.search("Drill", 10).await.unwrap().is_empty());
+        restore_bytes(db, &bytes).await.unwrap();
+        assert_eq!(db.get_item(f.items[0]).await.unwrap(), before);
+        assert_eq!(before.purchase_date, NaiveDate::from_ymd_opt(2024, 2, 29));
+        assert_eq!(before.category.as_deref(), Some("Tools"));
+        assert!(before.notes.as_deref().unwrap().contains("\"quoted\"\nsecond line\twith"));
+        assert!(finds_item(db, "Drill", f.items[0]).await);
+        assert!(finds_item(db, "spare", f.items[0]).await, "notes are searchable");
+        assert!(finds_item(db, "Kettle", f.items[1]).await);
+        assert!(!finds_item(db, "Gizmo", other.id).await, "the replaced item is gone from search");
+        assert!(db.search("Gizmo", 10).await.unwrap().is_empty());
+        let room = db.search("Room 0", 10).await.unwrap();
+        assert!(room.iter().any(|h| h.kind == "location" && h.id == f.locations[1]), "{room:?}");
+        // Restoring the same backup again leaves one search entry per row.
+        restore_bytes(db, &bytes).await.unwrap();
+        let hits = db.search("Drill", 10).await.unwrap();
+        assert_eq!(hits.iter().filter(|h| h.kind == "item").count(), 1, "{hits:?}");
+        assert!(db.integrity(false).await.unwrap().is_clean());
+    }
+
+    async fn bad_references_and_values_are_refused(db: &Database) {
+        seed(db).await;
+        let good = backup_bytes(db).await;
+
+        let (n, mut drill) = find_row(&good, "\"Drill\"");
+        let id = drill[0].clone();
+        drill[4] = serde_json::json!(9999);
+        assert_refused(db, &with_row(&good, n, &drill),
+            &format!("backup line {n} (items id {id}): its location 9999 is not in the backup")).await;
+
+        let (_, mut drill) = find_row(&good, "\"Drill\"");
+        drill[5] = serde_json::json!(77);
+        assert_refused(db, &with_row(&good, n, &drill), "its category 77 is not in the backup").await;
+
+        let (_, mut drill) = find_row(&good, "\"Drill\"");
+        drill[3] = serde_json::json!(-1);
+        assert_refused(db, &with_row(&good, n, &drill), "quantity must not be negative").await;
+
+        let (_, mut drill) = find_row(&good, "\"Drill\"");
+        drill[9] = serde_json::Value::Null;
+        assert_refused(db, &with_row(&good, n, &drill), "currency is required with a price").await;
+
+        let (_, mut drill) = find_row(&good, "\"Drill\"");
+        drill[7] = serde_json::json!("29.02.2024");
+        assert_refused(db, &with_row(&good, n, &drill), &format!("backup line {n}: purchase_date")).await;
+
+        let (n, mut bob) = find_row(&good, "\"Bob\"");
+        bob[1] = serde_json::json!("ALICE");
+        assert_refused(db, &with_row(&good, n, &bob),
+            &format!("backup line {n} (users id 2): username \"ALICE\" is already used by user 1")).await;
+
+        let (_, mut bob) = find_row(&good, "\"Bob\"");
+        bob[3] = serde_json::json!("superuser");
+        assert_refused(db, &with_row(&good, n, &bob),
+            &format!("backup line {n} (users id 2): role \"superuser\" is not one of admin, member, viewer")).await;
+
+        let (n, mut kitchen) = find_row(&good, "\"Küche");
+        kitchen[1] = serde_json::json!(" tOOLS");
+        assert_refused(db, &with_row(&good, n, &kitchen), "category name \" tOOLS\" is already used by category 1").await;
+
+        // The last line before the trailer is Bob's token; the one before it alice's.
+        let lines = String::from_utf8(good.clone()).unwrap();
+        let n = lines.lines().count() - 1;
+        let (_, alice_token) = find_row(&good, "laptop");
+        let mut token: Vec<serde_json::Value> = serde_json::from_str(lines.lines().nth(n - 1).unwrap()).unwrap();
+        token[3] = alice_token[3].clone();
+        assert_refused(db, &with_row(&good, n, &token), "token_hash is already used by token 1").await;
+        let mut token: Vec<serde_json::Value> = serde_json::from_str(lines.lines().nth(n - 1).unwrap()).unwrap();
+        token[1] = serde_json::json!(5);
+        assert_refused(db, &with_row(&good, n, &token),
+            &format!("backup line {n} (api_tokens id 2): its user 5 is not in the backup")).await;
+    }
+
+    async fn locations_only_backup_of_format_1_still_restores(db: &Database) {
+        // A backup written before the other tables existed: the header lists only locations.
+        let version = schema_version(db).await;
+        let old = reseal(&long_chain_backup(3), |lines| {
+            lines[0] = lines[0].replace("\"schema_version\":\"x\"", &format!("\"schema_version\":\"{version}\""));
+        });
+        let old = String::from_utf8(old).unwrap().replace("\"total_rows\":0", "\"total_rows\":5").into_bytes();
+        let f = seed(db).await;
+        let summary = restore_bytes(db, &old).await.unwrap();
+        assert_eq!(summary.total_rows, 5);
+        assert_eq!(summary.tables.len(), 5, "every table is reported: {summary:?}");
+        assert_eq!(db.location_rows().await.unwrap().len(), 5);
+        assert!(db.list_users().await.unwrap().is_empty());
+        assert!(db.list_categories().await.unwrap().is_empty());
+        assert!(db.search("Drill", 10).await.unwrap().is_empty());
+        assert!(db.authenticate_token(&f.alice_token).await.unwrap().is_none());
+        assert_eq!(db.search("Room", 10).await.unwrap().len(), 1);
+        // Written back out, the same rows under the full header of this program.
+        let again = String::from_utf8(backup_bytes(db).await).unwrap();
+        let old = String::from_utf8(old).unwrap();
+        let rows = |text: &str| text.lines().skip(1).filter(|l| l.starts_with('[')).map(String::from).collect::<Vec<_>>();
+        assert_eq!(rows(&again), rows(&old));
+        assert!(again.lines().next().unwrap().contains("\"name\":\"api_tokens\""));
+        // Tables must come in this program's order.
+        let swapped = reseal(&backup_bytes(db).await, |lines| {
+            let mut header: serde_json::Value = serde_json::from_str(&lines[0]).unwrap();
+            header["tables"].as_array_mut().unwrap().swap(0, 1);
+            lines[0] = header.to_string();
+        });
+        assert_refused(db, &swapped, "each at most once, in that order").await;
     }
 }

@@ -4,7 +4,13 @@
 use inventory_db::{backend_tests, Backend};
 
 /// The intended ON DELETE action of every foreign key: (table, column) → action.
-const FOREIGN_KEYS: &[(&str, &str, &str)] = &[("locations", "parent_id", "CASCADE")];
+const FOREIGN_KEYS: &[(&str, &str, &str)] = &[
+    ("api_tokens", "user_id", "CASCADE"),
+    ("items", "category_id", "SET NULL"),
+    // Deleting a location that holds items must say what happens to them.
+    ("items", "location_id", "RESTRICT"),
+    ("locations", "parent_id", "CASCADE"),
+];
 
 backend_tests! {
     async fn every_foreign_key_has_its_intended_on_delete_and_an_index(db: &Database) {

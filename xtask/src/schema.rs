@@ -7,7 +7,7 @@
 use std::collections::BTreeMap;
 
 use anyhow::{bail, Context};
-use inventory_db::admin::{ColumnInfo, MIGRATIONS_TABLE};
+use inventory_db::admin::{ColumnInfo, ForeignKeyInfo, MIGRATIONS_TABLE};
 use inventory_db::testing;
 use inventory_db::Backend;
 
@@ -41,11 +41,19 @@ pub(crate) async fn run(check: bool) -> anyhow::Result<()> {
 /// Renders schema.rs from each backend and insists that they agree.
 pub(crate) async fn render_both() -> anyhow::Result<String> {
     let sqlite = testing::sqlite().await;
-    let from_sqlite = render(Backend::Sqlite, &sqlite.db.describe_columns().await?)?;
+    let from_sqlite = render(
+        Backend::Sqlite,
+        &sqlite.db.describe_columns().await?,
+        &sqlite.db.describe_foreign_keys().await?,
+    )?;
     let pg = testing::postgres()
         .await
         .context("PostgreSQL is needed to check the schema")?;
-    let from_pg = render(Backend::Postgres, &pg.db.describe_columns().await?)?;
+    let from_pg = render(
+        Backend::Postgres,
+        &pg.db.describe_columns().await?,
+        &pg.db.describe_foreign_keys().await?,
+    )?;
     if from_sqlite != from_pg {
         bail!(
             "the migrations give different schemas on the two backends:\n--- sqlite ---\n{from_sqlite}\n--- postgres ---\n{from_pg}"
@@ -76,7 +84,11 @@ fn diesel_type(backend: Backend, column: &ColumnInfo) -> anyhow::Result<&'static
     })
 }
 
-fn render(backend: Backend, columns: &[ColumnInfo]) -> anyhow::Result<String> {
+fn render(
+    backend: Backend,
+    columns: &[ColumnInfo],
+    foreign_keys: &[ForeignKeyInfo],
+) -> anyhow::Result<String> {
     let mut tables: BTreeMap<&str, Vec<&ColumnInfo>> = BTreeMap::new();
     for c in columns.iter().filter(|c| c.table_name != MIGRATIONS_TABLE) {
         tables.entry(&c.table_name).or_default().push(c);
@@ -102,6 +114,23 @@ fn render(backend: Backend, columns: &[ColumnInfo]) -> anyhow::Result<String> {
             out.push_str(&format!("        {} -> {ty},\n", c.column_name));
         }
         out.push_str("    }\n}\n");
+    }
+    // `joinable!` for every foreign key between two different tables (diesel cannot
+    // express a self-join this way).
+    let mut joins: Vec<String> = foreign_keys
+        .iter()
+        .filter(|fk| fk.table_name != fk.foreign_table)
+        .map(|fk| {
+            format!(
+                "diesel::joinable!({} -> {} ({}));\n",
+                fk.table_name, fk.foreign_table, fk.column_name
+            )
+        })
+        .collect();
+    joins.sort();
+    if !joins.is_empty() {
+        out.push('\n');
+        out.extend(joins);
     }
     let names: Vec<&str> = tables.keys().copied().collect();
     if names.len() > 1 {

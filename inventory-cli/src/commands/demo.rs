@@ -1,7 +1,7 @@
 //! `inventory demo`: a small, realistic sample home, created once and then left alone.
 
 use inventory_core::LocationType::{self, Container as C, House as H, Room as R, Shelf as S};
-use inventory_db::{DbError, NewLocation};
+use inventory_db::{Database, DbError, ItemFilter, NewItem, NewLocation, PageRequest};
 use serde_json::json;
 
 use super::Ctx;
@@ -66,6 +66,104 @@ const SAMPLE: &[(&str, &str, LocationType, &str)] = &[
     ),
 ];
 
+/// Sample categories: (name, description).
+const CATEGORIES: &[(&str, &str)] = &[
+    ("Tools", "Hand and power tools"),
+    ("Electronics", "Gadgets, cables and remotes"),
+];
+
+/// A sample item: where it is, name, quantity, category, notes.
+struct SampleItem {
+    location: &'static str,
+    name: &'static str,
+    quantity: i64,
+    category: Option<&'static str>,
+    notes: &'static str,
+}
+
+/// Sample items, so that `inventory find drill` has something to find.
+const ITEMS: &[SampleItem] = &[
+    SampleItem {
+        location: "My House / Garage / Metal Shelf / Tool Box",
+        name: "Cordless Drill",
+        quantity: 1,
+        category: Some("Tools"),
+        notes: "18 V drill with two batteries; the charger is in the same box",
+    },
+    SampleItem {
+        location: "My House / Garage / Metal Shelf / Tool Box / Screw Organizer",
+        name: "Drill Bit Set",
+        quantity: 1,
+        category: Some("Tools"),
+        notes: "Wood and metal bits, 1–10 mm",
+    },
+    SampleItem {
+        location: "My House / Garage / Metal Shelf / Tool Box",
+        name: "Claw Hammer",
+        quantity: 1,
+        category: Some("Tools"),
+        notes: "",
+    },
+    SampleItem {
+        location: "My House / Living Room / TV Stand / Left Drawer",
+        name: "HDMI Cable",
+        quantity: 3,
+        category: Some("Electronics"),
+        notes: "2 m each",
+    },
+    SampleItem {
+        location: "My House / Office / Desk / Top Drawer",
+        name: "USB Stick",
+        quantity: 2,
+        category: Some("Electronics"),
+        notes: "Backups of the family photos",
+    },
+    SampleItem {
+        location: "My House / Kitchen / Pantry",
+        name: "Flashlight",
+        quantity: 1,
+        category: None,
+        notes: "Spare AA batteries next to it",
+    },
+];
+
+/// Creates the sample categories and items that are missing (an item counts as there when
+/// its location holds an item of that name).
+async fn fill_items(db: &Database) -> Result<usize, CliError> {
+    let existing: Vec<String> = db
+        .list_categories()
+        .await?
+        .into_iter()
+        .map(|c| inventory_core::name_key(&c.category.name))
+        .collect();
+    for (name, description) in CATEGORIES {
+        if !existing.contains(&inventory_core::name_key(name)) {
+            db.create_category(name, Some(description)).await?;
+        }
+    }
+    let mut created = 0;
+    for sample in ITEMS {
+        let location_id = db.resolve_path(sample.location).await?;
+        let filter = ItemFilter {
+            location_id: Some(location_id),
+            ..ItemFilter::default()
+        };
+        let here = db
+            .list_items(&filter, &PageRequest::first(PageRequest::MAX_LIMIT))
+            .await?;
+        if here.items.iter().any(|i| i.name == sample.name) {
+            continue;
+        }
+        let mut new = NewItem::new(sample.name, location_id);
+        new.quantity = sample.quantity;
+        new.category = sample.category.map(str::to_string);
+        new.notes = (!sample.notes.is_empty()).then(|| sample.notes.to_string());
+        db.create_item(&new).await?;
+        created += 1;
+    }
+    Ok(created)
+}
+
 /// Migrates if needed, creates whatever part of the sample home is missing, prints the tree.
 pub async fn run(ctx: &Ctx) -> CmdResult {
     let db = ctx.open().await?;
@@ -114,12 +212,14 @@ pub async fn run(ctx: &Ctx) -> CmdResult {
         .await?;
         created += 1;
     }
+    let items_created = fill_items(&db).await?;
     let house = db.resolve_path(SAMPLE[0].1).await?;
     let tree = db.location_tree(Some(house), None).await?;
     if ctx.json() {
         output::json(&json!({
             "migrations_applied": migrations,
             "created": created,
+            "items_created": items_created,
             "tree": tree.first(),
         }))?;
         return Ok(EXIT_OK);
@@ -127,14 +227,18 @@ pub async fn run(ctx: &Ctx) -> CmdResult {
     if !migrations.is_empty() {
         println!("Applied {} migration(s) to {}", migrations.len(), ctx.url);
     }
-    if created == 0 {
+    if created == 0 && items_created == 0 {
         println!("The demo home is already there; nothing created.");
     } else {
-        println!("Created {created} demo location(s) in {}:", ctx.url);
+        println!(
+            "Created {created} demo location(s) and {items_created} item(s) in {}:",
+            ctx.url
+        );
     }
     println!();
     output::text(&output::render_tree(&tree))?;
     println!();
     println!("Try: inventory location show \"My House / Garage / Metal Shelf / Tool Box\"");
+    println!("     inventory find drill");
     Ok(EXIT_OK)
 }

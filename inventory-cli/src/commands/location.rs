@@ -2,13 +2,14 @@
 //! full path ("My House / Kitchen"), resolved by inventory-db.
 
 use inventory_db::{
-    Database, DbError, Location, LocationChanges, LocationFilter, NewLocation, PageRequest,
+    Database, DbError, ItemsOnDelete, Location, LocationChanges, LocationFilter, NewLocation,
+    PageRequest,
 };
 use serde_json::json;
 
 use super::{confirm, Ctx};
-use crate::cli::LocationCommand;
-use crate::error::{CliError, CmdResult, EXIT_OK};
+use crate::cli::{ItemsMode, LocationCommand};
+use crate::error::{CliError, CmdResult, EXIT_CONFLICT, EXIT_OK};
 use crate::output;
 
 /// Runs one `location` subcommand.
@@ -73,8 +74,17 @@ pub async fn run(ctx: &Ctx, cmd: LocationCommand) -> CmdResult {
         LocationCommand::Show { reference } => {
             let id = db.resolve_location(&reference).await?;
             let detail = db.get_location(id).await?;
+            let direct = db.item_summary(id, false).await?;
+            let below = db.item_summary(id, true).await?;
             if ctx.json() {
-                output::json(&detail)?;
+                let mut value = serde_json::to_value(&detail)?;
+                if let Some(object) = value.as_object_mut() {
+                    object.insert(
+                        "items".into(),
+                        json!({ "direct": direct, "recursive": below }),
+                    );
+                }
+                output::json(&value)?;
                 return Ok(EXIT_OK);
             }
             let l = &detail.location;
@@ -101,6 +111,11 @@ pub async fn run(ctx: &Ctx, cmd: LocationCommand) -> CmdResult {
                 }
             );
             println!("Children:    {}", detail.child_count);
+            println!("Items here:  {}", super::item::summary_text(&direct));
+            println!(
+                "Items below: {} (this location included)",
+                super::item::summary_text(&below)
+            );
             println!("Description: {}", l.description.as_deref().unwrap_or("-"));
             println!("Created:     {}", l.created_at.to_rfc3339());
             println!("Updated:     {}", l.updated_at.to_rfc3339());
@@ -162,26 +177,84 @@ pub async fn run(ctx: &Ctx, cmd: LocationCommand) -> CmdResult {
             let moved = db.move_location(id, new_parent).await?;
             print_location(ctx, "Moved", &moved)
         }
-        LocationCommand::Rm { reference, yes } => {
+        LocationCommand::Rm {
+            reference,
+            yes,
+            items,
+        } => {
             let id = db.resolve_location(&reference).await?;
             let detail = db.get_location(id).await?;
             let path = detail.location.full_path;
+            let parent_path = detail.ancestors.last().map(|_| {
+                detail
+                    .ancestors
+                    .iter()
+                    .map(|a| a.name.as_str())
+                    .collect::<Vec<_>>()
+                    .join(inventory_core::PATH_SEPARATOR)
+            });
+            let held = db.item_summary(id, true).await?;
+            let mode = match items {
+                None => ItemsOnDelete::Refuse,
+                Some(ItemsMode::MoveToParent) => ItemsOnDelete::MoveToParent,
+                Some(ItemsMode::Delete) => ItemsOnDelete::Delete,
+            };
+            if held.items > 0 && mode == ItemsOnDelete::Refuse {
+                return Err(CliError {
+                    code: EXIT_CONFLICT,
+                    message: format!(
+                        "\"{path}\" holds {} item(s) in it or below it; nothing was deleted. \
+                         Pass --items move-to-parent to move them to the parent, or \
+                         --items delete to delete them too",
+                        held.items
+                    ),
+                });
+            }
+            let what = match (mode, held.items) {
+                (_, 0) | (ItemsOnDelete::Refuse, _) => String::new(),
+                (ItemsOnDelete::MoveToParent, n) => format!(
+                    ", moving its {n} item(s) to \"{}\"",
+                    parent_path.as_deref().unwrap_or("-")
+                ),
+                (ItemsOnDelete::Delete, n) => format!(" and its {n} item(s)"),
+            };
             confirm(
                 yes,
-                &format!("delete \"{path}\" (#{id}) and everything under it"),
+                &format!("delete \"{path}\" (#{id}) and everything under it{what}"),
             )?;
-            let outcome = db.delete_location(id).await?;
+            let outcome = db.delete_location_with(id, mode).await?;
+            let items_moved = if mode == ItemsOnDelete::MoveToParent {
+                outcome.items_affected
+            } else {
+                0
+            };
+            let items_deleted = if mode == ItemsOnDelete::Delete {
+                outcome.items_affected
+            } else {
+                0
+            };
             if ctx.json() {
                 output::json(&json!({
                     "id": outcome.id,
                     "full_path": path,
                     "locations_deleted": outcome.locations_deleted,
+                    "items_moved": items_moved,
+                    "items_deleted": items_deleted,
                 }))?;
             } else {
                 println!(
                     "Removed {} location(s): \"{path}\" (#{id}) and everything under it",
                     outcome.locations_deleted
                 );
+                if items_moved > 0 {
+                    println!(
+                        "Moved {items_moved} item(s) to \"{}\"",
+                        parent_path.as_deref().unwrap_or("-")
+                    );
+                }
+                if items_deleted > 0 {
+                    println!("Deleted {items_deleted} item(s)");
+                }
             }
             Ok(EXIT_OK)
         }

@@ -1,9 +1,12 @@
 //! Dispatch: resolves the database URL, opens the database as each command needs it, and
 //! runs the command. Shared helpers: schema gate and confirmation of destructive commands.
 
+mod csv;
 mod db;
 mod demo;
+mod item;
 mod location;
+mod user;
 mod verify;
 
 use std::io::{BufRead, IsTerminal, Write};
@@ -71,6 +74,16 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Location(cmd) => location::run(&ctx, cmd).await,
         Command::Verify => verify::run(&ctx).await,
         Command::Demo => demo::run(&ctx).await,
+        Command::Item(cmd) => item::run(&ctx, cmd).await,
+        Command::Category(cmd) => item::category(&ctx, cmd).await,
+        Command::Find { text, limit } => item::find(&ctx, &text, limit).await,
+        Command::User(cmd) => user::run(&ctx, cmd).await,
+        Command::Token(cmd) => user::token(&ctx, cmd).await,
+        Command::Export { file } => csv::export(&ctx, &file).await,
+        Command::Import {
+            file,
+            create_locations,
+        } => csv::import(&ctx, &file, create_locations).await,
     }
 }
 

@@ -107,6 +107,34 @@ impl Env {
         stderr
     }
 
+    /// Every item as JSON.
+    pub fn items(&self) -> Value {
+        self.json(&["item", "list"])
+    }
+
+    /// Like [`Env::fails`], and the items are unchanged too.
+    pub fn fails_unchanged(&self, args: &[&str], code: i32, needle: &str) -> String {
+        let before = self.items();
+        let stderr = self.fails(args, code, needle);
+        assert_eq!(self.items(), before, "inventory {args:?} changed the items");
+        stderr
+    }
+
+    /// Runs with `stdin` piped in.
+    pub fn run_with_stdin(&self, args: &[&str], stdin: &str) -> Output {
+        self.cmd(args)
+            .write_stdin(stdin.to_string())
+            .output()
+            .expect("run inventory")
+    }
+
+    /// Adds an item (`item add NAME --location REF EXTRA…`), returns its id.
+    pub fn add_item(&self, name: &str, location: &str, extra: &[&str]) -> i64 {
+        let mut args = vec!["item", "add", name, "--location", location];
+        args.extend_from_slice(extra);
+        self.json(&args)["id"].as_i64().expect("id")
+    }
+
     /// Adds a location, returns its id.
     pub fn add(&self, name: &str, kind: &str, parent: Option<&str>) -> i64 {
         let mut args = vec!["location", "add", name, "--type", kind];

@@ -175,4 +175,6 @@ pub struct DeleteOutcome {
     pub id: LocationId,
     /// How many locations were removed in all, itself included.
     pub locations_deleted: u64,
+    /// How many items were moved to the parent or deleted with it.
+    pub items_affected: u64,
 }

@@ -1,6 +1,8 @@
 //! Public record types returned by [`crate::Database`], one file per table.
 
+pub mod item;
 pub mod location;
+pub mod user;
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
 
@@ -68,4 +70,18 @@ impl PageRequest {
                 .ok_or_else(|| crate::DbError::Invalid(format!("invalid cursor \"{c}\""))),
         }
     }
+}
+
+pub(crate) fn serialize_utc<S: serde::Serializer>(
+    t: &NaiveDateTime,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&t.and_utc(), s)
+}
+
+pub(crate) fn serialize_opt_utc<S: serde::Serializer>(
+    t: &Option<NaiveDateTime>,
+    s: S,
+) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(&t.map(|t| t.and_utc()), s)
 }

@@ -44,6 +44,31 @@ pub(crate) struct SubtreeRow {
     pub depth: i32,
 }
 
+/// One row of `search.sql`.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct SearchRow {
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    pub rank: f64,
+}
+
+/// The words of a search text: runs of letters and digits, lower-cased. Only these reach
+/// the full-text query syntax of either backend.
+pub(crate) fn search_words(text: &str) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .map(str::to_lowercase)
+        .collect()
+}
+
+/// Checks a new item as an insert would (the same in both backends).
+pub(crate) fn validate_new_item(item: &crate::models::item::NewItem) -> Result<(), crate::DbError> {
+    sqlite::validate_item(item).map(drop)
+}
+
 diesel::define_sql_function! {
     /// SQL `lower()`.
     fn lower(x: Text) -> Text;
@@ -80,7 +105,22 @@ pub(crate) mod pg {
             .await
     }
 
+    /// Ranked hits; every word must match, each as a prefix.
+    pub(crate) async fn search_hits(
+        conn: &mut Conn,
+        words: &[String],
+        limit: i64,
+    ) -> diesel::QueryResult<Vec<super::SearchRow>> {
+        let query: Vec<String> = words.iter().map(|w| format!("{w}:*")).collect();
+        diesel::sql_query(include_str!("../sql/postgres/search.sql"))
+            .bind::<diesel::sql_types::Text, _>(query.join(" & "))
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .load(conn)
+            .await
+    }
+
     include!("queries.rs");
+    include!("items.rs");
 }
 
 pub(crate) mod sqlite {
@@ -110,7 +150,22 @@ pub(crate) mod sqlite {
             .await
     }
 
+    /// Ranked hits; every word must match, each as a prefix.
+    pub(crate) async fn search_hits(
+        conn: &mut Conn,
+        words: &[String],
+        limit: i64,
+    ) -> diesel::QueryResult<Vec<super::SearchRow>> {
+        let query: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
+        diesel::sql_query(include_str!("../sql/sqlite/search.sql"))
+            .bind::<diesel::sql_types::Text, _>(query.join(" "))
+            .bind::<diesel::sql_types::BigInt, _>(limit)
+            .load(conn)
+            .await
+    }
+
     include!("queries.rs");
+    include!("items.rs");
 }
 
 /// The advisory lock key of tree writes, for other modules' PostgreSQL write transactions

@@ -385,19 +385,22 @@ pub(crate) async fn move_to(
     with_path(conn, record).await
 }
 
-/// Deletes a location and its whole subtree (ON DELETE CASCADE).
-pub(crate) async fn delete(conn: &mut Conn, id: LocationId) -> Result<DeleteOutcome, DbError> {
+/// Deletes a location and its whole subtree (ON DELETE CASCADE). Items inside are
+/// handled as `mode` says; by default their presence refuses the delete.
+pub(crate) async fn delete(
+    conn: &mut Conn,
+    id: LocationId,
+    mode: crate::models::item::ItemsOnDelete,
+) -> Result<DeleteOutcome, DbError> {
     tree_tx!(conn, |c| {
-        get_record(c, id).await?;
-        let subtree: Vec<SubtreeRow> = diesel::sql_query(include_str!("../sql/subtree.sql"))
-            .bind::<diesel::sql_types::BigInt, _>(id)
-            .bind::<diesel::sql_types::Integer, _>(UNLIMITED_DEPTH)
-            .load(c)
-            .await?;
+        let record = get_record(c, id).await?;
+        let subtree = subtree_ids(c, id).await?;
+        let items_affected = detach_items(c, id, record.parent_id, &subtree, mode).await?;
         diesel::delete(l::locations.find(id)).execute(c).await?;
         Ok(DeleteOutcome {
             id,
             locations_deleted: subtree.len() as u64,
+            items_affected,
         })
     })
 }

@@ -6,4 +6,5 @@ SELECT m.name AS table_name,
 FROM sqlite_master m
 JOIN pragma_table_info(m.name) p
 WHERE m.type = 'table' AND m.name NOT LIKE 'sqlite_%'
+  AND m.name NOT LIKE 'search_fts%' -- the full-text index: derived data, not part of schema.rs
 ORDER BY m.name, p.cid

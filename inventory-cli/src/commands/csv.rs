@@ -1,0 +1,112 @@
+//! `inventory export FILE.csv` and `import FILE.csv`: items as CSV, `-` for stdout/stdin.
+//! Export writes a temp file next to FILE and renames it, so a failure leaves no half file.
+
+use std::io::{BufReader, BufWriter, Write};
+use std::path::Path;
+
+use inventory_db::csv_io::ImportOptions;
+use serde_json::json;
+
+use super::Ctx;
+use crate::error::{CliError, CmdResult, EXIT_OK};
+use crate::output;
+use crate::progress::Progress;
+
+fn io_error(what: String) -> impl FnOnce(std::io::Error) -> CliError {
+    // Like `db backup`: a file that cannot be written is bad input (exit 2).
+    move |e| CliError::usage(format!("{what}: {e}"))
+}
+
+/// Writes every item as CSV to `file` (or stdout for `-`).
+pub async fn export(ctx: &Ctx, file: &Path) -> CmdResult {
+    let db = ctx.open_current().await?;
+    let bar = Progress::new("export");
+    let to_stdout = file == Path::new("-");
+    let rows = if to_stdout {
+        let mut out = BufWriter::new(std::io::stdout());
+        let result = db
+            .export_items_csv(&mut out, &|d, t| bar.update(d, t))
+            .await;
+        bar.finish();
+        let rows = result?;
+        out.flush()?;
+        rows
+    } else {
+        let dir = match file.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p,
+            _ => Path::new("."),
+        };
+        let temp = tempfile::Builder::new()
+            .prefix(".inventory-export-")
+            .suffix(".tmp")
+            .tempfile_in(dir)
+            .map_err(io_error(format!("cannot write in {}", dir.display())))?;
+        let mut out = BufWriter::new(temp);
+        let result = db
+            .export_items_csv(&mut out, &|d, t| bar.update(d, t))
+            .await;
+        bar.finish();
+        // On any error the temp file is dropped, i.e. removed; FILE is untouched.
+        let rows = result?;
+        let temp = out
+            .into_inner()
+            .map_err(|e| io_error(format!("cannot write {}", file.display()))(e.into_error()))?;
+        temp.as_file()
+            .sync_all()
+            .map_err(io_error(format!("cannot write {}", file.display())))?;
+        temp.persist(file)
+            .map_err(|e| io_error(format!("cannot write {}", file.display()))(e.error))?;
+        rows
+    };
+    if ctx.json() && !to_stdout {
+        output::json(&json!({ "file": file.display().to_string(), "items": rows }))?;
+    } else if to_stdout {
+        eprintln!("Exported {rows} item(s)");
+    } else {
+        println!("Exported {rows} item(s) to {}", file.display());
+    }
+    Ok(EXIT_OK)
+}
+
+/// Reads items from CSV `file` (or stdin for `-`), all or nothing.
+pub async fn import(ctx: &Ctx, file: &Path, create_locations: bool) -> CmdResult {
+    let db = ctx.open_current().await?;
+    let from_stdin = file == Path::new("-");
+    let mut input: Box<dyn std::io::Read + Send> = if from_stdin {
+        Box::new(BufReader::new(std::io::stdin()))
+    } else {
+        let f = std::fs::File::open(file)
+            .map_err(|e| CliError::usage(format!("cannot read {}: {e}", file.display())))?;
+        Box::new(BufReader::new(f))
+    };
+    let bar = Progress::new("import");
+    let result = db
+        .import_items_csv(&mut input, ImportOptions { create_locations }, &|d, t| {
+            bar.update(d, t)
+        })
+        .await;
+    bar.finish();
+    let summary = result.map_err(|e| {
+        let mut err = CliError::from(e);
+        if !from_stdin {
+            err.message = format!("{}: {}; nothing was imported", file.display(), err.message);
+        } else {
+            err.message = format!("{}; nothing was imported", err.message);
+        }
+        err
+    })?;
+    if ctx.json() {
+        output::json(&summary)?;
+    } else {
+        let source = if from_stdin {
+            "stdin".to_string()
+        } else {
+            file.display().to_string()
+        };
+        println!(
+            "Imported {} item(s) from {source}; created {} location(s) and {} category(ies)",
+            summary.items, summary.locations_created, summary.categories_created
+        );
+    }
+    Ok(EXIT_OK)
+}

@@ -1,0 +1,328 @@
+//! Items, categories, search, users, tokens and CSV: the same bodies on both backends.
+#![allow(clippy::unwrap_used)]
+
+use inventory_core::{LocationType, Role};
+use inventory_db::csv_io::ImportOptions;
+use inventory_db::{
+    backend_tests, Database, DbError, ErrorKind, ItemChanges, ItemFilter, ItemsOnDelete,
+    LocationFilter, NewItem, NewLocation, PageRequest,
+};
+
+async fn add(db: &Database, name: &str, t: LocationType, parent: Option<i64>) -> i64 {
+    db.create_location(&NewLocation {
+        name: name.into(),
+        description: None,
+        location_type: t,
+        parent_id: parent,
+    })
+    .await
+    .unwrap()
+    .id
+}
+
+/// House > Garage > Toolbox, House > Kitchen.
+async fn home(db: &Database) -> (i64, i64, i64, i64) {
+    let house = add(db, "My House", LocationType::House, None).await;
+    let garage = add(db, "Garage", LocationType::Room, Some(house)).await;
+    let toolbox = add(db, "Toolbox", LocationType::Container, Some(garage)).await;
+    let kitchen = add(db, "Kitchen", LocationType::Room, Some(house)).await;
+    (house, garage, toolbox, kitchen)
+}
+
+async fn all_items(db: &Database) -> Vec<(String, String)> {
+    let page = db
+        .list_items(&ItemFilter::default(), &PageRequest::first(10_000))
+        .await
+        .unwrap();
+    page.items
+        .into_iter()
+        .map(|i| (i.name, i.location_path))
+        .collect()
+}
+
+async fn location_count(db: &Database) -> usize {
+    db.list_locations(&LocationFilter::default(), &PageRequest::first(10_000))
+        .await
+        .unwrap()
+        .items
+        .len()
+}
+
+fn noop(_: u64, _: u64) {}
+
+backend_tests! {
+    async fn item_is_created_with_its_location_path_and_category(db: &Database) {
+        let (_, _, toolbox, _) = home(db).await;
+        db.create_category("Tools", Some("things that fix things")).await.unwrap();
+        let drill = db.create_item(&NewItem {
+            quantity: 1,
+            category: Some("tools".into()),
+            serial_number: Some("SN-4711".into()),
+            purchase_price_cents: Some(8999),
+            currency: Some("eur".into()),
+            purchase_date: Some("2024-03-01".parse().unwrap()),
+            warranty_expires: Some("2026-03-01".parse().unwrap()),
+            notes: Some("cordless, 18V battery".into()),
+            ..NewItem::new("Drill", toolbox)
+        }).await.unwrap();
+        assert_eq!(drill.location_path, "My House / Garage / Toolbox");
+        assert_eq!(drill.category.as_deref(), Some("Tools"));
+        assert_eq!(drill.currency.as_deref(), Some("EUR"));
+        let json = serde_json::to_value(&drill).unwrap();
+        for key in ["id", "name", "description", "quantity", "location_id", "location_path", "category",
+            "serial_number", "purchase_date", "purchase_price_cents", "currency", "warranty_expires",
+            "notes", "created_at", "updated_at"] {
+            assert!(json.get(key).is_some(), "missing {key}");
+        }
+        assert_eq!(json["purchase_date"], "2024-03-01");
+        assert_eq!(db.get_item(drill.id).await.unwrap(), drill);
+    }
+
+    async fn invalid_items_are_refused_and_nothing_is_written(db: &Database) {
+        let (_, garage, _, _) = home(db).await;
+        let cases = [
+            NewItem { quantity: -1, ..NewItem::new("Saw", garage) },
+            NewItem::new("  ", garage),
+            NewItem { purchase_price_cents: Some(100), ..NewItem::new("Saw", garage) },
+            NewItem { purchase_price_cents: Some(100), currency: Some("EURO".into()), ..NewItem::new("Saw", garage) },
+            NewItem {
+                purchase_date: Some("2024-05-01".parse().unwrap()),
+                warranty_expires: Some("2024-04-01".parse().unwrap()),
+                ..NewItem::new("Saw", garage)
+            },
+        ];
+        for case in cases {
+            let err = db.create_item(&case).await.unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::Invalid, "{case:?}: {err}");
+        }
+        let err = db.create_item(&NewItem::new("Saw", 9999)).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        let err = db.create_item(&NewItem { category: Some("Nope".into()), ..NewItem::new("Saw", garage) }).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::NotFound);
+        assert!(all_items(db).await.is_empty());
+    }
+
+    async fn items_list_directly_or_recursively_with_counts_and_value(db: &Database) {
+        let (house, garage, toolbox, kitchen) = home(db).await;
+        db.create_item(&NewItem { quantity: 2, purchase_price_cents: Some(1000), currency: Some("EUR".into()), ..NewItem::new("Hammer", toolbox) }).await.unwrap();
+        db.create_item(&NewItem { quantity: 1, purchase_price_cents: Some(500), currency: Some("USD".into()), ..NewItem::new("Ladder", garage) }).await.unwrap();
+        db.create_item(&NewItem::new("Kettle", kitchen)).await.unwrap();
+        let direct = ItemFilter { location_id: Some(garage), ..Default::default() };
+        let names: Vec<_> = db.list_items(&direct, &PageRequest::default()).await.unwrap().items.into_iter().map(|i| i.name).collect();
+        assert_eq!(names, ["Ladder"]);
+        let deep = ItemFilter { location_id: Some(garage), recursive: true, ..Default::default() };
+        assert_eq!(db.list_items(&deep, &PageRequest::default()).await.unwrap().items.len(), 2);
+        let summary = db.item_summary(house, true).await.unwrap();
+        assert_eq!(summary.items, 3);
+        assert_eq!(summary.total_quantity, 4);
+        let eur = summary.value.iter().find(|v| v.currency == "EUR").unwrap();
+        assert_eq!(eur.cents, 2000);
+        assert_eq!(db.item_summary(house, false).await.unwrap().items, 0);
+    }
+
+    async fn items_move_update_and_delete(db: &Database) {
+        let (_, garage, toolbox, kitchen) = home(db).await;
+        let item = db.create_item(&NewItem::new("Tape", toolbox)).await.unwrap();
+        let moved = db.move_item(item.id, kitchen).await.unwrap();
+        assert_eq!(moved.location_path, "My House / Kitchen");
+        assert_eq!(db.move_item(item.id, 9999).await.unwrap_err().kind(), ErrorKind::NotFound);
+        db.create_category("Office", None).await.unwrap();
+        let changed = db.update_item(item.id, &ItemChanges {
+            quantity: Some(5),
+            category: Some(Some("Office".into())),
+            notes: Some(Some("duct tape".into())),
+            price: Some(Some((250, "EUR".into()))),
+            ..Default::default()
+        }).await.unwrap();
+        assert_eq!((changed.quantity, changed.category.as_deref()), (5, Some("Office")));
+        let err = db.update_item(item.id, &ItemChanges { quantity: Some(-3), ..Default::default() }).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+        assert_eq!(db.get_item(item.id).await.unwrap().quantity, 5, "refused update changed nothing");
+        db.delete_item(item.id).await.unwrap();
+        assert_eq!(db.get_item(item.id).await.unwrap_err().kind(), ErrorKind::NotFound);
+        let _ = garage;
+    }
+
+    async fn deleting_a_location_with_items_is_refused_by_default(db: &Database) {
+        let (_, garage, toolbox, _) = home(db).await;
+        db.create_item(&NewItem::new("Drill", toolbox)).await.unwrap();
+        let before = (location_count(db).await, all_items(db).await);
+        let err = db.delete_location(garage).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict, "{err}");
+        assert!(err.to_string().contains("1 item"), "{err}");
+        assert_eq!((location_count(db).await, all_items(db).await), before);
+    }
+
+    async fn deleting_with_move_to_parent_keeps_the_items(db: &Database) {
+        let (_, garage, toolbox, _) = home(db).await;
+        db.create_item(&NewItem::new("Drill", toolbox)).await.unwrap();
+        db.create_item(&NewItem::new("Ladder", garage)).await.unwrap();
+        let out = db.delete_location_with(garage, ItemsOnDelete::MoveToParent).await.unwrap();
+        assert_eq!((out.locations_deleted, out.items_affected), (2, 2));
+        let items = all_items(db).await;
+        assert!(items.iter().all(|(_, path)| path == "My House"), "{items:?}");
+    }
+
+    async fn deleting_with_delete_removes_the_items(db: &Database) {
+        let (house, garage, toolbox, kitchen) = home(db).await;
+        db.create_item(&NewItem::new("Drill", toolbox)).await.unwrap();
+        db.create_item(&NewItem::new("Kettle", kitchen)).await.unwrap();
+        let out = db.delete_location_with(garage, ItemsOnDelete::Delete).await.unwrap();
+        assert_eq!(out.items_affected, 1);
+        assert_eq!(all_items(db).await, [("Kettle".to_string(), "My House / Kitchen".to_string())]);
+        // A root has no parent to move items to: refused, nothing changes.
+        let err = db.delete_location_with(house, ItemsOnDelete::MoveToParent).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Conflict);
+        assert_eq!(all_items(db).await.len(), 1);
+    }
+
+    async fn search_finds_items_by_words_in_notes_serials_and_names(db: &Database) {
+        let (_, _, toolbox, kitchen) = home(db).await;
+        let drill = db.create_item(&NewItem { notes: Some("Bosch cordless, battery in the drawer".into()), serial_number: Some("BX-7781".into()), ..NewItem::new("Drill", toolbox) }).await.unwrap();
+        db.create_item(&NewItem { description: Some("electric kettle".into()), ..NewItem::new("Kettle", kitchen) }).await.unwrap();
+        let hits = db.search("cordless", 20).await.unwrap();
+        assert_eq!(hits.len(), 1, "{hits:?}");
+        assert_eq!((hits[0].kind, hits[0].id), ("item", drill.id));
+        assert_eq!(hits[0].path, "My House / Garage / Toolbox");
+        assert_eq!(db.search("bx 7781", 20).await.unwrap()[0].id, drill.id, "serial number");
+        assert_eq!(db.search("dri", 20).await.unwrap()[0].name, "Drill", "prefix");
+        let hits = db.search("garage", 20).await.unwrap();
+        assert_eq!((hits[0].kind, hits[0].path.as_str()), ("location", "My House / Garage"));
+        assert!(db.search("submarine", 20).await.unwrap().is_empty());
+        assert_eq!(db.search(" !! ", 20).await.unwrap_err().kind(), ErrorKind::Invalid);
+        // The index follows renames and deletes.
+        db.update_item(drill.id, &ItemChanges { name: Some("Impact driver".into()), ..Default::default() }).await.unwrap();
+        assert_eq!(db.search("impact", 20).await.unwrap().len(), 1);
+        db.delete_item(drill.id).await.unwrap();
+        assert!(db.search("impact", 20).await.unwrap().is_empty());
+    }
+
+    async fn search_ranks_name_hits_first(db: &Database) {
+        let (_, garage, _, _) = home(db).await;
+        db.create_item(&NewItem { notes: Some("for the hammer drill".into()), ..NewItem::new("Bits", garage) }).await.unwrap();
+        db.create_item(&NewItem::new("Hammer", garage)).await.unwrap();
+        let hits = db.search("hammer", 20).await.unwrap();
+        assert_eq!(hits[0].name, "Hammer");
+        assert!(hits[0].rank > hits[1].rank);
+    }
+
+    async fn categories_are_unique_and_deleting_one_keeps_its_items(db: &Database) {
+        let (_, garage, _, _) = home(db).await;
+        db.create_category("Tools", None).await.unwrap();
+        assert_eq!(db.create_category("TOOLS", None).await.unwrap_err().kind(), ErrorKind::Conflict);
+        db.create_item(&NewItem { category: Some("Tools".into()), ..NewItem::new("Saw", garage) }).await.unwrap();
+        let listed = db.list_categories().await.unwrap();
+        assert_eq!((listed[0].category.name.as_str(), listed[0].items), ("Tools", 1));
+        db.delete_category("tools").await.unwrap();
+        let items = db.list_items(&ItemFilter::default(), &PageRequest::default()).await.unwrap().items;
+        assert_eq!(items[0].category, None);
+        assert_eq!(db.delete_category("tools").await.unwrap_err().kind(), ErrorKind::NotFound);
+    }
+
+    async fn users_have_hashed_passwords_and_unique_names(db: &Database) {
+        let alice = db.create_user("alice", "correct horse battery", Role::Admin).await.unwrap();
+        assert_eq!(alice.role, Role::Admin);
+        assert_eq!(db.create_user("ALICE", "another password", Role::Viewer).await.unwrap_err().kind(), ErrorKind::Conflict);
+        assert_eq!(db.create_user("bob", "short", Role::Member).await.unwrap_err().kind(), ErrorKind::Invalid);
+        assert!(db.authenticate_password("alice", "correct horse battery").await.unwrap().is_some());
+        assert!(db.authenticate_password("alice", "wrong").await.unwrap().is_none());
+        assert!(db.authenticate_password("nobody", "whatever1").await.unwrap().is_none());
+        db.set_password("Alice", "new secret phrase").await.unwrap();
+        assert!(db.authenticate_password("alice", "new secret phrase").await.unwrap().is_some());
+        let json = serde_json::to_string(&db.list_users().await.unwrap()).unwrap();
+        assert!(!json.contains("argon2") && !json.contains("password"), "{json}");
+    }
+
+    async fn tokens_are_shown_once_stored_hashed_and_revocable(db: &Database) {
+        db.create_user("alice", "correct horse battery", Role::Member).await.unwrap();
+        let created = db.create_token("alice", Some("laptop")).await.unwrap();
+        assert!(created.secret.starts_with("hinv_") && created.secret.len() > 40);
+        let listed = db.list_tokens(None).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert!(!serde_json::to_string(&listed).unwrap().contains(&created.secret));
+        let user = db.authenticate_token(&created.secret).await.unwrap().unwrap();
+        assert_eq!(user.username, "alice");
+        assert!(db.authenticate_token("hinv_forged").await.unwrap().is_none());
+        db.revoke_token(created.token.id).await.unwrap();
+        assert!(db.authenticate_token(&created.secret).await.unwrap().is_none());
+        assert_eq!(db.revoke_token(424242).await.unwrap_err().kind(), ErrorKind::NotFound);
+        db.delete_user("alice").await.unwrap();
+        assert!(db.list_tokens(None).await.unwrap().is_empty(), "tokens go with their user");
+    }
+
+    async fn csv_export_import_into_an_empty_database_is_byte_identical(db: &Database) {
+        let (_, garage, toolbox, kitchen) = home(db).await;
+        let shelf = add(db, "Shelf 2", LocationType::Shelf, Some(kitchen)).await;
+        db.create_category("Tools", None).await.unwrap();
+        db.create_item(&NewItem {
+            quantity: 3, category: Some("Tools".into()), description: Some("with a \"quoted\", comma".into()),
+            notes: Some("line one\nline two".into()), serial_number: Some("S-1".into()),
+            purchase_date: Some("2024-01-02".parse().unwrap()), purchase_price_cents: Some(1999),
+            currency: Some("EUR".into()), warranty_expires: Some("2027-01-02".parse().unwrap()),
+            ..NewItem::new("Screwdriver", toolbox)
+        }).await.unwrap();
+        db.create_item(&NewItem::new("Ladder", garage)).await.unwrap();
+        db.create_item(&NewItem::new("Spices", shelf)).await.unwrap();
+        let mut first = Vec::new();
+        assert_eq!(db.export_items_csv(&mut first, &noop).await.unwrap(), 3);
+
+        let fresh = inventory_db::testing::sqlite().await;
+        let summary = fresh.db.import_items_csv(&mut first.as_slice(), ImportOptions { create_locations: true }, &noop).await.unwrap();
+        assert_eq!((summary.items, summary.categories_created), (3, 1));
+        let mut second = Vec::new();
+        fresh.db.export_items_csv(&mut second, &noop).await.unwrap();
+        assert_eq!(String::from_utf8(second).unwrap(), String::from_utf8(first.clone()).unwrap());
+        let shelf_again = fresh.db.resolve_path("My House / Kitchen / Shelf 2").await.unwrap();
+        assert_eq!(fresh.db.get_location(shelf_again).await.unwrap().location.location_type, LocationType::Shelf);
+    }
+
+    async fn a_bad_row_rejects_the_whole_import_with_its_line_number(db: &Database) {
+        home(db).await;
+        let csv = "name,quantity,location\nDrill,1,My House / Garage\nSaw,-2,My House / Garage\n";
+        let err = db.import_items_csv(&mut csv.as_bytes(), ImportOptions::default(), &noop).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Invalid);
+        assert!(err.to_string().starts_with("line 3:"), "{err}");
+        assert!(all_items(db).await.is_empty());
+
+        // A missing location is an error without --create-locations, found only while
+        // writing: the rows before it are rolled back too.
+        let csv = "name,location\nDrill,My House / Garage\nSaw,My House / Attic / Box\n";
+        let before = location_count(db).await;
+        let err = db.import_items_csv(&mut csv.as_bytes(), ImportOptions::default(), &noop).await.unwrap_err();
+        assert!(err.to_string().contains("line 3") && err.to_string().contains("Attic"), "{err}");
+        assert!(all_items(db).await.is_empty());
+        assert_eq!(location_count(db).await, before);
+
+        for (csv, expected) in [
+            ("title,location\nx,y\n", "line 1: unknown column"),
+            ("name\nx\n", "line 1: the header has no \"location\""),
+            ("name,location,location_type\nx,My House,GARAGE\n", "line 2"),
+            ("name,location,purchase_date\nx,My House,31.12.2024\n", "line 2"),
+            ("name,location\nx,My House,extra\n", "line 2"),
+        ] {
+            let err = db.import_items_csv(&mut csv.as_bytes(), ImportOptions { create_locations: true }, &noop).await.unwrap_err();
+            assert!(err.to_string().starts_with(expected), "{csv:?}: {err}");
+        }
+        assert!(all_items(db).await.is_empty());
+        assert_eq!(location_count(db).await, before);
+    }
+
+    async fn import_creates_locations_by_depth_and_checks_type_rules(db: &Database) {
+        let csv = "name,location,location_type\nBox of cables,Cabin / Loft / Crate / Bag,\nLamp,Cabin / Loft,SHELF\n";
+        let err = db.import_items_csv(&mut csv.as_bytes(), ImportOptions { create_locations: true }, &noop).await.unwrap_err();
+        assert!(err.to_string().contains("line 3"), "a SHELF at depth 1 breaks a rule: {err}");
+        assert_eq!(location_count(db).await, 0);
+        let csv = "name,location\nBox of cables,Cabin / Loft / Crate / Bag\n";
+        let s = db.import_items_csv(&mut csv.as_bytes(), ImportOptions { create_locations: true }, &noop).await.unwrap();
+        assert_eq!(s.locations_created, 4);
+        let id = db.resolve_path("cabin/loft/crate/bag").await.unwrap();
+        assert_eq!(db.get_location(id).await.unwrap().location.location_type, LocationType::Container);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn referential_errors_do_not_leak_as_internal() {
+    let t = inventory_db::testing::sqlite().await;
+    let err = t.db.delete_category("missing").await.unwrap_err();
+    assert!(matches!(err, DbError::NotFound { .. }));
+}
