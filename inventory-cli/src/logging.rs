@@ -3,7 +3,6 @@
 
 use std::io::IsTerminal;
 
-use diesel::connection::{set_default_instrumentation, Instrumentation, InstrumentationEvent};
 use tracing_subscriber::EnvFilter;
 
 /// Installs the stderr subscriber. `RUST_LOG` wins when set; otherwise `-v` gives debug
@@ -23,24 +22,6 @@ pub fn init(verbose: u8) {
         .try_init();
     if from_env.is_some() || verbose > 0 {
         // Applies to every connection opened from now on, on both backends.
-        let _ = set_default_instrumentation(sql_logger);
+        inventory_db::logging::install_sql_logging();
     }
-}
-
-/// Logs statements (target `sql`). Connection events are left out on purpose: they carry
-/// the URL, password included.
-fn sql_logger() -> Option<Box<dyn Instrumentation>> {
-    Some(Box::new(|event: InstrumentationEvent<'_>| match event {
-        InstrumentationEvent::StartQuery { query, .. } => {
-            tracing::debug!(target: "sql", "{query}");
-        }
-        InstrumentationEvent::FinishQuery {
-            query,
-            error: Some(error),
-            ..
-        } => {
-            tracing::debug!(target: "sql", "failed: {error}: {query}");
-        }
-        _ => {}
-    }))
 }

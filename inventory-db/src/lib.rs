@@ -7,6 +7,7 @@ pub mod csv_io;
 pub mod error;
 mod items;
 mod locations;
+pub mod logging;
 pub mod migrations;
 pub mod models;
 mod pool;
