@@ -60,6 +60,21 @@ impl PageRequest {
         }
     }
 
+    /// Cuts a result fetched with `limit + 1` rows to the page, and gives the cursor of the
+    /// next page when there is one.
+    pub(crate) fn cut<T>(
+        records: &mut Vec<T>,
+        limit: i64,
+        id_of: impl Fn(&T) -> i64,
+    ) -> Option<String> {
+        if records.len() as i64 > limit {
+            records.truncate(limit as usize);
+            records.last().map(|r| id_of(r).to_string())
+        } else {
+            None
+        }
+    }
+
     pub(crate) fn after_id(&self) -> Result<i64, crate::DbError> {
         match &self.cursor {
             None => Ok(0),

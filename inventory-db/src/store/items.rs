@@ -444,12 +444,7 @@ pub(crate) async fn list_items(
         query = query.filter(it::category_id.eq(id));
     }
     let mut records: Vec<ItemRecord> = query.order(it::id).limit(limit + 1).load(conn).await?;
-    let next_cursor = if records.len() as i64 > limit {
-        records.truncate(limit as usize);
-        records.last().map(|r| r.id.to_string())
-    } else {
-        None
-    };
+    let next_cursor = PageRequest::cut(&mut records, limit, |r| r.id);
     Ok(Page {
         items: items_with_paths(conn, records).await?,
         next_cursor,

@@ -243,12 +243,7 @@ pub(crate) async fn list(
         query = query.filter(lower(l::name).like(pattern).escape('\\'));
     }
     let mut records: Vec<LocationRecord> = query.order(l::id).limit(limit + 1).load(conn).await?;
-    let next_cursor = if records.len() as i64 > limit {
-        records.truncate(limit as usize);
-        records.last().map(|r| r.id.to_string())
-    } else {
-        None
-    };
+    let next_cursor = PageRequest::cut(&mut records, limit, |r| r.id);
     Ok(Page {
         items: with_paths(conn, records).await?,
         next_cursor,
