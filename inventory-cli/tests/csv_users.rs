@@ -8,20 +8,7 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const TOOL_BOX: &str = "My House / Garage / Metal Shelf / Tool Box";
 const PASSWORD: &str = "correct horse battery";
-
-fn home(env: &Env) {
-    env.add("My House", "HOUSE", None);
-    env.add("Garage", "ROOM", Some("My House"));
-    env.add("Metal Shelf", "SHELF", Some("My House / Garage"));
-    env.add(
-        "Tool Box",
-        "CONTAINER",
-        Some("My House / Garage / Metal Shelf"),
-    );
-    env.add("Kitchen", "ROOM", Some("My House"));
-}
 
 /// Runs with `stdin`, asserts exit `code`, returns (stdout, stderr).
 fn piped(env: &Env, args: &[&str], stdin: &str, code: i32) -> (String, String) {
@@ -33,24 +20,6 @@ fn piped(env: &Env, args: &[&str], stdin: &str, code: i32) -> (String, String) {
         "{args:?}\nstdout: {stdout}\nstderr: {stderr}"
     );
     (stdout, stderr)
-}
-
-/// Runs `inventory ARGS` on a pseudo-terminal (util-linux `script`) with `typed` as the
-/// keyboard; `None` when `script` is not installed.
-fn on_terminal(env: &Env, args: &str, typed: &str) -> Option<std::process::Output> {
-    use std::io::Write;
-    let bin = assert_cmd::cargo::cargo_bin("inventory");
-    let command = format!("{} --database-url '{}' {args}", bin.display(), env.url());
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env_remove("DATABASE_URL")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .ok()?;
-    child.stdin.take()?.write_all(typed.as_bytes()).ok()?;
-    child.wait_with_output().ok()
 }
 
 cli_tests! {

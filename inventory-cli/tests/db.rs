@@ -7,24 +7,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-/// Runs `inventory ARGS` on a pseudo-terminal (util-linux `script`) with `answer` typed
-/// in; `None` when `script` is not installed.
-fn on_terminal(env: &Env, args: &str, answer: &str) -> Option<std::process::Output> {
-    use std::io::Write;
-    let bin = assert_cmd::cargo::cargo_bin("inventory");
-    let command = format!("{} --database-url '{}' {args}", bin.display(), env.url());
-    let mut child = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .env_remove("DATABASE_URL")
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .ok()?;
-    child.stdin.take()?.write_all(answer.as_bytes()).ok()?;
-    child.wait_with_output().ok()
-}
-
 fn locations_rows(env: &Env) -> i64 {
     env.row_counts()
         .as_array()

@@ -8,21 +8,6 @@ mod common;
 use common::*;
 use serde_json::Value;
 
-const TOOL_BOX: &str = "My House / Garage / Metal Shelf / Tool Box";
-
-/// My House > Garage > Metal Shelf > Tool Box, and My House > Kitchen.
-fn home(env: &Env) {
-    env.add("My House", "HOUSE", None);
-    env.add("Garage", "ROOM", Some("My House"));
-    env.add("Metal Shelf", "SHELF", Some("My House / Garage"));
-    env.add(
-        "Tool Box",
-        "CONTAINER",
-        Some("My House / Garage / Metal Shelf"),
-    );
-    env.add("Kitchen", "ROOM", Some("My House"));
-}
-
 fn names(list: &Value) -> Vec<String> {
     list.as_array()
         .expect("array")

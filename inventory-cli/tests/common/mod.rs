@@ -201,3 +201,37 @@ macro_rules! cli_tests {
         )*
     };
 }
+
+/// The Tool Box of [`home`].
+pub const TOOL_BOX: &str = "My House / Garage / Metal Shelf / Tool Box";
+
+/// My House > Garage > Metal Shelf > Tool Box, and My House > Kitchen.
+pub fn home(env: &Env) {
+    env.add("My House", "HOUSE", None);
+    env.add("Garage", "ROOM", Some("My House"));
+    env.add("Metal Shelf", "SHELF", Some("My House / Garage"));
+    env.add(
+        "Tool Box",
+        "CONTAINER",
+        Some("My House / Garage / Metal Shelf"),
+    );
+    env.add("Kitchen", "ROOM", Some("My House"));
+}
+
+/// Runs `inventory ARGS` on a pseudo-terminal (util-linux `script`) with `typed` as the
+/// keyboard; `None` when `script` is not installed.
+pub fn on_terminal(env: &Env, args: &str, typed: &str) -> Option<std::process::Output> {
+    use std::io::Write;
+    let bin = assert_cmd::cargo::cargo_bin("inventory");
+    let command = format!("{} --database-url '{}' {args}", bin.display(), env.url());
+    let mut child = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .env_remove("DATABASE_URL")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    child.stdin.take()?.write_all(typed.as_bytes()).ok()?;
+    child.wait_with_output().ok()
+}
