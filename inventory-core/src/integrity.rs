@@ -541,10 +541,44 @@ mod tests {
     }
 
     #[test]
-    fn unicode_names_are_compared_by_lower_case() {
-        let rows = vec![row(1, None, House, "ÄRMEL"), row(2, None, House, "ärmel")];
+    fn unicode_names_are_compared_by_name_key() {
+        let rows = vec![
+            row(1, None, House, "ÄRMEL"),
+            row(2, None, House, "a\u{308}rmel"),
+            row(3, None, House, "Kiosk"),
+            row(4, None, House, "\u{212A}IOSK"),
+            row(5, None, House, "Straße"),
+            row(6, None, House, "STRASSE"),
+            row(7, None, House, "\u{131}"), // dotless i: not the same name as I
+            row(8, None, House, "I"),
+        ];
         let report = analyze(&rows, &TypeRules::default());
-        assert_eq!(report.duplicate_names[0].ids, vec![1, 2]);
+        let groups: Vec<(&str, &[LocationId])> = report
+            .duplicate_names
+            .iter()
+            .map(|g| (g.name_key.as_str(), g.ids.as_slice()))
+            .collect();
+        assert_eq!(
+            groups,
+            vec![
+                ("kiosk", &[3, 4][..]),
+                ("strasse", &[5, 6][..]),
+                ("\u{e4}rmel", &[1, 2][..]),
+            ]
+        );
+    }
+
+    #[test]
+    fn duplicate_unicode_names_among_many_siblings_are_found() {
+        // More than the pairwise limit, so the hashed path compares the keys.
+        let mut rows = vec![row(1, None, House, "Home")];
+        rows.extend((0..40).map(|i| row(10 + i, Some(1), Room, &format!("Zimmer {i}"))));
+        rows.push(row(100, Some(1), Room, "Caf\u{e9}"));
+        rows.push(row(101, Some(1), Room, "CAFE\u{301}"));
+        let report = analyze(&rows, &TypeRules::default());
+        assert_eq!(report.duplicate_names.len(), 1, "{report:?}");
+        assert_eq!(report.duplicate_names[0].ids, vec![100, 101]);
+        assert_eq!(report.duplicate_names[0].name_key, crate::name_key("café"));
     }
 
     #[test]

@@ -691,6 +691,20 @@ mod tests {
     }
 
     #[test]
+    fn find_child_matches_unicode_names_by_name_key() {
+        let f = Forest::from_rows([
+            row(1, None, House, "Caf\u{e9}"),
+            row(2, Some(1), Room, "\u{212A}itchen"),
+            row(3, Some(1), Room, "Straße"),
+        ])
+        .unwrap();
+        assert_eq!(f.find_child(None, "CAFE\u{301}"), Some(1));
+        assert_eq!(f.find_child(Some(1), "kitchen"), Some(2));
+        assert_eq!(f.find_child(Some(1), "STRASSE"), Some(3));
+        assert_eq!(f.resolve_path("café / KITCHEN"), Ok(2));
+    }
+
+    #[test]
     fn is_descendant_is_strict() {
         let f = sample();
         assert!(f.is_descendant(6, 1));

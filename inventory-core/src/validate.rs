@@ -1,6 +1,8 @@
 //! Validation of user-supplied text (names, descriptions) and the case-insensitive name key.
 
+use caseless::Caseless;
 use serde::{Deserialize, Serialize};
+use unicode_normalization::UnicodeNormalization;
 
 /// The longest name accepted, in characters (Unicode scalar values) after trimming.
 pub const NAME_MAX_CHARS: usize = 255;
@@ -132,14 +134,38 @@ pub fn validate_description(
     Ok(Some(text.to_owned()))
 }
 
-/// The case-insensitive key used for sibling-name uniqueness and path resolution: Unicode lower-case of the trimmed name.
+/// The key under which names compare: sibling location names, category names and usernames
+/// are "the same name" exactly when their keys are equal, and the database stores this key
+/// under a unique index.
+///
+/// The key is the name trimmed, put in canonical decomposition (NFD), fully case-folded
+/// (Unicode `CaseFolding.txt`, statuses C and F, without the Turkic T mappings) and
+/// recomposed (NFC). So `Kiosk` written with a Kelvin sign, `Café` precomposed or decomposed,
+/// `ΟΔΟΣ`/`οδοσ`/`οδος` and `Straße`/`STRASSE` each share one key. An ASCII name's key is
+/// simply its trimmed ASCII lower-case.
+///
+/// The Unicode tables come from the `caseless` and `unicode-normalization` crates, pinned to
+/// exact versions: the stored keys depend on them, so a version bump must come with a
+/// migration that recomputes the keys.
 pub fn name_key(name: &str) -> String {
-    name.trim().to_lowercase()
+    let trimmed = name.trim();
+    if trimmed.is_ascii() {
+        return trimmed.to_ascii_lowercase();
+    }
+    // NFD first: folding U+0345 (combining ypogegrammeni) and characters holding it only
+    // commutes with normalisation on decomposed text (Unicode 3.13, canonical caseless match).
+    folded(trimmed)
+}
+
+/// The general rule behind [`name_key`], for text already trimmed.
+fn folded(trimmed: &str) -> String {
+    trimmed.nfd().default_case_fold().nfc().collect()
 }
 
 /// A [`name_key`] for hashing and comparing without allocating in the common (ASCII) case:
-/// ASCII names are folded on the fly; others are lower-cased once. Because [`str::to_lowercase`]
-/// never produces ASCII upper-case, comparing ASCII-case-insensitively is exact for both forms.
+/// ASCII names are folded on the fly; others get their [`name_key`] once. A non-ASCII key
+/// never holds an ASCII capital (case folding removes them and NFC composes only into
+/// non-ASCII characters), so comparing ASCII-case-insensitively is exact for both forms.
 #[derive(Debug)]
 pub(crate) struct FoldedKey<'a>(std::borrow::Cow<'a, str>);
 
@@ -149,7 +175,7 @@ impl<'a> FoldedKey<'a> {
         if trimmed.is_ascii() {
             FoldedKey(std::borrow::Cow::Borrowed(trimmed))
         } else {
-            FoldedKey(std::borrow::Cow::Owned(trimmed.to_lowercase()))
+            FoldedKey(std::borrow::Cow::Owned(name_key(trimmed)))
         }
     }
 
@@ -345,9 +371,83 @@ mod tests {
     }
 
     #[test]
-    fn name_key_is_trimmed_unicode_lower_case() {
+    fn ascii_name_key_is_trimmed_lower_case() {
         assert_eq!(name_key("  Living ROOM "), "living room");
-        assert_eq!(name_key("ÄRMEL"), "ärmel");
+        assert_eq!(name_key("Shelf 2\t"), "shelf 2");
+    }
+
+    #[test]
+    fn name_key_is_nfc() {
+        assert_eq!(name_key("ÄRMEL"), "\u{e4}rmel");
+        assert_eq!(name_key("A\u{308}RMEL"), "\u{e4}rmel");
+    }
+
+    #[test]
+    fn kelvin_sign_folds_to_k() {
+        assert_eq!(name_key("\u{212A}iosk"), name_key("Kiosk"));
+        assert_eq!(name_key("\u{212A}iosk"), "kiosk");
+    }
+
+    #[test]
+    fn precomposed_and_decomposed_accents_share_a_key() {
+        assert_eq!(name_key("Caf\u{e9}"), name_key("Cafe\u{301}"));
+        assert_eq!(name_key("CAFE\u{301}"), "caf\u{e9}");
+    }
+
+    #[test]
+    fn greek_final_sigma_folds_like_sigma() {
+        assert_eq!(name_key("ΟΔΟΣ"), name_key("οδοσ"));
+        assert_eq!(name_key("οδοσ"), name_key("οδος"));
+    }
+
+    #[test]
+    fn sharp_s_folds_to_ss() {
+        assert_eq!(name_key("Straße"), name_key("STRASSE"));
+        assert_eq!(name_key("STRA\u{1E9E}E"), "strasse");
+    }
+
+    #[test]
+    fn dz_digraph_title_upper_and_lower_share_a_key() {
+        assert_eq!(name_key("ǅ"), name_key("ǆ"));
+        assert_eq!(name_key("Ǆ"), name_key("ǆ"));
+    }
+
+    #[test]
+    fn ligatures_and_dotted_capital_i_fold_fully() {
+        assert_eq!(name_key("\u{FB03}x"), "ffix");
+        assert_eq!(name_key("\u{130}"), "i\u{307}");
+    }
+
+    #[test]
+    fn dotless_i_keeps_its_own_key() {
+        // Full case folding leaves U+0131 alone (only the Turkic mappings, excluded here, would
+        // touch it), although its upper case is a plain I.
+        assert_ne!(name_key("\u{131}"), name_key("I"));
+        assert_eq!(name_key("I"), name_key("i"));
+    }
+
+    #[test]
+    fn ypogegrammeni_folds_after_canonical_reordering() {
+        // ᾳ + acute is α, acute, iota-subscript in canonical order: the same key however written.
+        assert_eq!(
+            name_key("\u{1FB3}\u{301}"),
+            name_key("\u{3B1}\u{301}\u{345}")
+        );
+        assert_eq!(name_key("\u{1FB3}\u{301}"), name_key("\u{1FB4}"));
+        assert_eq!(name_key("\u{1FB4}"), "\u{3AC}\u{3B9}");
+    }
+
+    #[test]
+    fn key_tables_are_the_pinned_unicode_versions() {
+        // Stored keys depend on these tables: a change here needs a migration that
+        // recomputes every stored name key (see `name_key`).
+        assert_eq!(caseless::UNICODE_VERSION, (16, 0, 0));
+        assert_eq!(unicode_normalization::UNICODE_VERSION, (18, 0, 0));
+    }
+
+    #[test]
+    fn non_ascii_name_key_is_trimmed() {
+        assert_eq!(name_key("\u{3000} Café\u{a0}"), "café");
     }
 
     #[test]
@@ -361,10 +461,18 @@ mod tests {
             "\u{212A}itchen",
             "ÄRMEL",
             "ärmel",
+            "A\u{308}rmel",
             "straße",
+            "STRASSE",
+            "strasse",
             "ǅ",
+            "Ǆ",
             "ΟΔΟΣ",
             "οδος",
+            "Café",
+            "cafe\u{301}",
+            "\u{131}",
+            "i",
             "",
         ];
         let hasher = RandomState::new();
@@ -377,6 +485,13 @@ mod tests {
                     assert_eq!(hasher.hash_one(&ka), hasher.hash_one(&kb));
                 }
             }
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn ascii_fast_path_equals_the_general_rule(raw in "[ -~\t]{0,40}") {
+            proptest::prop_assert_eq!(name_key(&raw), folded(raw.trim()));
         }
     }
 

@@ -6,6 +6,8 @@ use inventory_core::{
     ValidationError, DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,
 };
 use proptest::prelude::*;
+use unicode_normalization::char::canonical_combining_class;
+use unicode_normalization::UnicodeNormalization;
 
 /// Names near the interesting edges: arbitrary Unicode, padded text around the length limit,
 /// and text salted with whitespace, control characters and slashes.
@@ -24,8 +26,86 @@ fn raw_name() -> impl Strategy<Value = String> {
     ]
 }
 
+/// Characters where case mapping, folding and normalisation interact: Kelvin and Ångström
+/// signs, sharp s, final sigma, title-case digraphs, dotted and dotless i, ligatures,
+/// combining marks, the iota subscript, Cherokee (which folds to upper case), spaces.
+const TRICKY: &[char] = &[
+    'K', 'k', '\u{212A}', 'A', 'a', '\u{212B}', 'Å', 'å', '\u{2126}', 'Ω', 'ω', 'ß', 'ẞ', 's', 'S',
+    'Σ', 'σ', 'ς', 'Ǆ', 'ǅ', 'ǆ', 'İ', 'ı', 'i', 'I', 'e', 'é', 'É', '\u{301}', '\u{308}',
+    '\u{323}', '\u{307}', 'ﬃ', 'ﬅ', '\u{345}', 'ᾳ', 'ᾼ', 'ᾴ', 'ΐ', 'ŉ', 'ǰ', 'Ꭰ', 'ꭰ', 'Ⱥ', 'ⱥ',
+    'µ', 'Μ', ' ', '\u{3000}', '\u{a0}', '1', '/',
+];
+
+/// Arbitrary strings, and strings made of [`TRICKY`] characters.
+fn any_text() -> impl Strategy<Value = String> {
+    prop_oneof![
+        any::<String>(),
+        prop::collection::vec(prop::sample::select(TRICKY), 0..12)
+            .prop_map(|chars| chars.into_iter().collect()),
+        (
+            any::<String>(),
+            prop::collection::vec(prop::sample::select(TRICKY), 0..6)
+        )
+            .prop_map(|(s, chars)| chars.into_iter().chain(s.chars()).collect()),
+    ]
+}
+
+/// Whether the standard library knows a case mapping of `c` that the fold table behind
+/// [`name_key`] does not: the table is pinned to an older Unicode version
+/// (`caseless::UNICODE_VERSION`) than `char::to_uppercase` may use, so characters whose
+/// case pairs are newer (e.g. U+A7D2/U+A7D3, paired in Unicode 17) are still compared exactly.
+fn case_pair_newer_than_fold_table(c: char) -> bool {
+    let unfolded = |d: char| caseless::default_case_fold_str(&d.to_string()) == d.to_string();
+    let mut mapped = c.to_uppercase().chain(c.to_lowercase());
+    unfolded(c) && mapped.any(|d| d != c && unfolded(d))
+}
+
+/// Where upper-casing cannot agree with caseless matching, by Unicode's own definitions:
+/// - `ı` (U+0131) upper-cases to `I`, whose fold is `i`; full case folding keeps `ı` apart
+///   (only the Turkic mappings, which a default key cannot use, would join them).
+/// - The iota subscript (U+0345, also inside `ᾳ` and its kin) becomes a letter `Ι` when
+///   upper-cased, while canonical ordering moves it behind any combining mark that follows
+///   it; so `ᾳ\u{301}` and `ΑΙ\u{301}` are different names (as they look different).
+fn upper_case_breaks_caseless_match(s: &str) -> bool {
+    let decomposed: Vec<char> = s
+        .chars()
+        .flat_map(|c| c.to_string().nfd().collect::<Vec<_>>())
+        .collect();
+    s.contains('\u{131}')
+        || decomposed
+            .windows(2)
+            .any(|w| w[0] == '\u{345}' && (1..240).contains(&canonical_combining_class(w[1])))
+        || s.chars().any(case_pair_newer_than_fold_table)
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(1024))]
+
+    #[test]
+    fn name_key_is_idempotent(s in any_text()) {
+        let key = name_key(&s);
+        prop_assert_eq!(name_key(&key), key);
+    }
+
+    #[test]
+    fn name_key_ignores_upper_casing(s in any_text()) {
+        prop_assume!(!upper_case_breaks_caseless_match(&s));
+        prop_assert_eq!(name_key(&s.to_uppercase()), name_key(&s));
+    }
+
+    #[test]
+    fn name_key_ignores_lower_casing(s in any_text()) {
+        prop_assume!(!s.chars().any(case_pair_newer_than_fold_table));
+        prop_assert_eq!(name_key(&s.to_lowercase()), name_key(&s));
+    }
+
+    #[test]
+    fn name_key_ignores_normalisation(s in any_text()) {
+        let nfc: String = s.nfc().collect();
+        let nfd: String = s.nfd().collect();
+        prop_assert_eq!(name_key(&nfc), name_key(&nfd));
+        prop_assert_eq!(name_key(&nfc), name_key(&s));
+    }
 
     #[test]
     fn accepted_names_are_trimmed_bounded_and_clean(raw in raw_name()) {
