@@ -23,7 +23,10 @@ pub use item::{
 };
 pub use location_type::{LocationType, ParseLocationTypeError};
 pub use rules::{RuleViolation, TypeRules};
-pub use tree::{Forest, LocationRow, MoveError, TreeError, PATH_SEPARATOR};
+pub use tree::{
+    parse_location_ref, parse_path, path_keys, Forest, LocationRef, LocationRow, MoveError,
+    TreeError, MAX_PATH_SEGMENTS, PATH_SEPARATOR,
+};
 pub use user::{validate_password, validate_username, Role, UserId};
 pub use validate::{
     name_key, validate_description, validate_location_name, validate_name, ValidationError,

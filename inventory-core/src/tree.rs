@@ -25,6 +25,10 @@ pub struct LocationRow {
 /// Separates the names in a full path: `My House / Living Room / Shelf 2`.
 pub const PATH_SEPARATOR: &str = " / ";
 
+/// The most parts a location path may have. Far deeper than any real home (a house, a room
+/// and a dozen nested boxes is already a lot); it bounds the work that one path can cause.
+pub const MAX_PATH_SEGMENTS: usize = 1000;
+
 /// A node: its row, its cached name key and its children sorted by `(name_key, id)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Node {
@@ -79,6 +83,134 @@ pub enum TreeError {
         /// The path as given.
         path: String,
     },
+    /// The path has more parts than [`MAX_PATH_SEGMENTS`].
+    #[error("path has {segments} parts; at most {max} are allowed")]
+    PathTooDeep {
+        /// How many parts the path has.
+        segments: usize,
+        /// The limit, [`MAX_PATH_SEGMENTS`].
+        max: usize,
+    },
+    /// A location reference that starts with `#` but is no location id.
+    #[error("location reference \"{reference}\" {reason}")]
+    InvalidReference {
+        /// The reference as given (trimmed; cut short if very long).
+        reference: String,
+        /// What is wrong, phrased to follow the reference.
+        reason: String,
+    },
+}
+
+impl TreeError {
+    /// Whether the error is about the form of what the caller wrote (an empty or too deep
+    /// path, a malformed `#id`), as opposed to the data (not found, damaged rows).
+    pub fn is_invalid_input(&self) -> bool {
+        matches!(
+            self,
+            TreeError::EmptyPath { .. }
+                | TreeError::PathTooDeep { .. }
+                | TreeError::InvalidReference { .. }
+        )
+    }
+}
+
+/// Splits a location path into its parts, trimmed: `My House / Kitchen` → `["My House",
+/// "Kitchen"]`. One leading `/` is allowed and ignored; it marks a path from the root, so that
+/// a root named like a number can be written unambiguously (`/2024`, see
+/// [`parse_location_ref`]). An empty part (`""`, `"A //B"`, `"A /"`) is
+/// [`TreeError::EmptyPath`]; more than [`MAX_PATH_SEGMENTS`] parts is
+/// [`TreeError::PathTooDeep`], checked first. Linear in the length of `path`; allocates only
+/// the list of parts.
+pub fn parse_path(path: &str) -> Result<Vec<&str>, TreeError> {
+    let body = path.trim_start();
+    let body = body.strip_prefix('/').unwrap_or(body);
+    let segments = body.bytes().filter(|&b| b == b'/').count() + 1;
+    if segments > MAX_PATH_SEGMENTS {
+        return Err(TreeError::PathTooDeep {
+            segments,
+            max: MAX_PATH_SEGMENTS,
+        });
+    }
+    let mut parts = Vec::with_capacity(segments);
+    for part in body.split('/').map(str::trim) {
+        if part.is_empty() {
+            return Err(TreeError::EmptyPath {
+                path: path.to_owned(),
+            });
+        }
+        parts.push(part);
+    }
+    Ok(parts)
+}
+
+/// [`parse_path`], then the [`name_key`] of each part: what a path is matched by, level by level.
+pub fn path_keys(path: &str) -> Result<Vec<String>, TreeError> {
+    Ok(parse_path(path)?.into_iter().map(name_key).collect())
+}
+
+/// How a user referred to a location (on the command line, in an import file, in a URL).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LocationRef<'a> {
+    /// `#123`: the location with this id.
+    Id(LocationId),
+    /// A full path, resolved name by name from the roots (see [`parse_path`]).
+    Path(&'a str),
+    /// Plain digits (`123`): the id, or the root of that name. The caller decides; when a
+    /// location with the id and a root with the name both exist, the reference is ambiguous
+    /// (`#123` and `/123` say which is meant).
+    IdOrPath(LocationId, &'a str),
+}
+
+/// Reads a location reference, trimmed: `#123` is an id (anything after `#` other than
+/// digits for an id from 1 to `i64::MAX` is [`TreeError::InvalidReference`]); text starting
+/// with `/` is a path; plain digits for such an id are [`LocationRef::IdOrPath`]; anything
+/// else is a path. Blank text is [`TreeError::EmptyPath`]. Paths are not checked here: that
+/// happens when they are resolved.
+pub fn parse_location_ref(s: &str) -> Result<LocationRef<'_>, TreeError> {
+    let text = s.trim();
+    if text.is_empty() {
+        return Err(TreeError::EmptyPath { path: s.to_owned() });
+    }
+    if let Some(digits) = text.strip_prefix('#') {
+        let invalid = |reason: &str| TreeError::InvalidReference {
+            reference: shorten(text),
+            reason: reason.to_owned(),
+        };
+        if digits.is_empty() {
+            return Err(invalid("has no id after \"#\""));
+        }
+        if !digits.bytes().all(|b| b.is_ascii_digit()) {
+            return Err(invalid(
+                "is not a location id: only digits may follow \"#\" \
+                 (a root whose name starts with \"#\" is written with a leading \"/\")",
+            ));
+        }
+        return match digits.parse::<LocationId>() {
+            Ok(id) if id >= 1 => Ok(LocationRef::Id(id)),
+            Ok(_) => Err(invalid("is not a location id: ids start at 1")),
+            Err(_) => Err(invalid("is not a location id: the number is too large")),
+        };
+    }
+    if text.starts_with('/') {
+        return Ok(LocationRef::Path(text));
+    }
+    if text.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(id) = text.parse::<LocationId>() {
+            if id >= 1 {
+                return Ok(LocationRef::IdOrPath(id, text));
+            }
+        }
+    }
+    Ok(LocationRef::Path(text))
+}
+
+/// User text for an error message, cut to a readable length.
+fn shorten(text: &str) -> String {
+    const MAX_CHARS: usize = 64;
+    match text.char_indices().nth(MAX_CHARS) {
+        Some((end, _)) => format!("{}…", &text[..end]),
+        None => text.to_owned(),
+    }
 }
 
 /// Shows cycle members as `1 → 2 → 3 → 1`.
@@ -297,18 +429,11 @@ impl Forest {
         list.get(at).copied().filter(|&c| self.key(c) == key)
     }
 
-    /// Finds a location by full path: split on `/`, each part trimmed and matched
-    /// case-insensitively ([`name_key`]) level by level from the roots. An empty part
-    /// (`"A //B"`, `""`) is [`TreeError::EmptyPath`].
+    /// Finds a location by full path: [`parse_path`], then each part matched by [`name_key`]
+    /// level by level from the roots.
     pub fn resolve_path(&self, path: &str) -> Result<LocationId, TreeError> {
-        let parts: Vec<&str> = path.split('/').map(str::trim).collect();
-        if parts.iter().any(|p| p.is_empty()) {
-            return Err(TreeError::EmptyPath {
-                path: path.to_owned(),
-            });
-        }
         let mut cur = None;
-        for part in parts {
+        for part in parse_path(path)? {
             cur = Some(
                 self.find_child(cur, part)
                     .ok_or_else(|| TreeError::PathNotFound {
@@ -674,12 +799,204 @@ mod tests {
     #[test]
     fn path_with_empty_part_is_refused() {
         let f = sample();
-        for path in ["", "  ", "My House //Kitchen", "/My House", "My House /"] {
+        for path in [
+            "",
+            "  ",
+            "/",
+            "My House //Kitchen",
+            "//My House",
+            "My House /",
+        ] {
             assert!(
                 matches!(f.resolve_path(path), Err(TreeError::EmptyPath { .. })),
                 "{path:?}"
             );
         }
+    }
+
+    #[test]
+    fn path_parts_are_split_on_slash_and_trimmed() {
+        assert_eq!(
+            parse_path(" My House/ Living Room /Shelf 2 ").unwrap(),
+            ["My House", "Living Room", "Shelf 2"]
+        );
+        assert_eq!(parse_path("Cabin").unwrap(), ["Cabin"]);
+    }
+
+    #[test]
+    fn one_leading_slash_marks_a_path_from_the_root() {
+        assert_eq!(
+            parse_path("/My House / Kitchen").unwrap(),
+            ["My House", "Kitchen"]
+        );
+        assert_eq!(parse_path("  / 2024").unwrap(), ["2024"]);
+        assert_eq!(sample().resolve_path("/my house / kitchen"), Ok(3));
+    }
+
+    #[test]
+    fn numeric_root_name_resolves_as_a_path() {
+        let f =
+            Forest::from_rows([row(1, None, House, "2024"), row(2, Some(1), Room, "7")]).unwrap();
+        assert_eq!(f.resolve_path("/2024"), Ok(1));
+        assert_eq!(f.resolve_path("2024 / 7"), Ok(2));
+    }
+
+    #[test]
+    fn path_of_max_segments_is_accepted() {
+        let path = vec!["c"; MAX_PATH_SEGMENTS].join(" / ");
+        assert_eq!(parse_path(&path).unwrap().len(), MAX_PATH_SEGMENTS);
+    }
+
+    #[test]
+    fn path_with_too_many_segments_is_refused() {
+        let path = vec!["c"; MAX_PATH_SEGMENTS + 1].join("/");
+        let err = parse_path(&path).unwrap_err();
+        assert_eq!(
+            err,
+            TreeError::PathTooDeep {
+                segments: 1001,
+                max: 1000
+            }
+        );
+        assert_eq!(
+            err.to_string(),
+            "path has 1001 parts; at most 1000 are allowed"
+        );
+        assert!(err.is_invalid_input());
+        assert_eq!(sample().resolve_path(&path), Err(err));
+    }
+
+    #[test]
+    fn huge_path_is_refused_without_splitting_it() {
+        let path = "/".repeat(10_000_000);
+        assert_eq!(
+            parse_path(&path),
+            Err(TreeError::PathTooDeep {
+                segments: 10_000_000,
+                max: MAX_PATH_SEGMENTS
+            })
+        );
+    }
+
+    #[test]
+    fn too_deep_is_checked_before_empty_parts() {
+        let path = format!("{}//", "a/".repeat(MAX_PATH_SEGMENTS));
+        assert!(matches!(
+            parse_path(&path),
+            Err(TreeError::PathTooDeep { .. })
+        ));
+    }
+
+    #[test]
+    fn path_keys_are_the_name_keys_of_the_parts() {
+        assert_eq!(
+            path_keys("/Caf\u{e9} / \u{212A}ITCHEN/ Straße").unwrap(),
+            ["café", "kitchen", "strasse"]
+        );
+        assert!(matches!(
+            path_keys("a//b"),
+            Err(TreeError::EmptyPath { .. })
+        ));
+    }
+
+    #[test]
+    fn hash_and_digits_is_an_id() {
+        assert_eq!(parse_location_ref("#123"), Ok(LocationRef::Id(123)));
+        assert_eq!(parse_location_ref("  #7 "), Ok(LocationRef::Id(7)));
+        assert_eq!(
+            parse_location_ref(&format!("#{}", i64::MAX)),
+            Ok(LocationRef::Id(i64::MAX))
+        );
+    }
+
+    #[test]
+    fn hash_without_a_valid_id_is_refused_naming_the_problem() {
+        let reason = |s: &str| match parse_location_ref(s) {
+            Err(TreeError::InvalidReference { reason, .. }) => reason,
+            other => panic!("{s:?}: expected an invalid reference, got {other:?}"),
+        };
+        assert_eq!(reason("#"), "has no id after \"#\"");
+        assert!(reason("#abc").contains("only digits may follow \"#\""));
+        assert!(reason("# 12").contains("only digits"));
+        assert!(reason("#-1").contains("only digits"));
+        assert!(reason("#12a").contains("only digits"));
+        assert_eq!(reason("#0"), "is not a location id: ids start at 1");
+        assert_eq!(
+            reason("#9223372036854775808"),
+            "is not a location id: the number is too large"
+        );
+        let err = parse_location_ref(" #0 ").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "location reference \"#0\" is not a location id: ids start at 1"
+        );
+        assert!(err.is_invalid_input());
+    }
+
+    #[test]
+    fn invalid_reference_echoes_long_input_cut_short() {
+        let long = format!("#{}", "x".repeat(100_000));
+        match parse_location_ref(&long) {
+            Err(TreeError::InvalidReference { reference, .. }) => {
+                assert_eq!(reference.chars().count(), 65);
+                assert!(reference.ends_with('…'));
+            }
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn leading_slash_is_a_path() {
+        assert_eq!(
+            parse_location_ref(" /2024 "),
+            Ok(LocationRef::Path("/2024"))
+        );
+        assert_eq!(parse_location_ref("/#1"), Ok(LocationRef::Path("/#1")));
+    }
+
+    #[test]
+    fn plain_digits_are_an_id_or_a_path() {
+        assert_eq!(
+            parse_location_ref(" 2024"),
+            Ok(LocationRef::IdOrPath(2024, "2024"))
+        );
+        assert_eq!(
+            parse_location_ref("007"),
+            Ok(LocationRef::IdOrPath(7, "007"))
+        );
+    }
+
+    #[test]
+    fn digits_that_are_no_id_are_a_path() {
+        assert_eq!(parse_location_ref("0"), Ok(LocationRef::Path("0")));
+        assert_eq!(
+            parse_location_ref("99999999999999999999"),
+            Ok(LocationRef::Path("99999999999999999999"))
+        );
+    }
+
+    #[test]
+    fn other_text_is_a_path() {
+        assert_eq!(
+            parse_location_ref(" My House / Kitchen "),
+            Ok(LocationRef::Path("My House / Kitchen"))
+        );
+        assert_eq!(
+            parse_location_ref("12 Oak Street"),
+            Ok(LocationRef::Path("12 Oak Street"))
+        );
+        assert_eq!(
+            parse_location_ref("Box #3"),
+            Ok(LocationRef::Path("Box #3"))
+        );
+    }
+
+    #[test]
+    fn blank_reference_is_an_empty_path() {
+        assert!(matches!(
+            parse_location_ref("  "),
+            Err(TreeError::EmptyPath { .. })
+        ));
     }
 
     #[test]
