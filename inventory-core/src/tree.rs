@@ -257,6 +257,46 @@ pub enum MoveError {
     },
 }
 
+/// Where a location is to be moved: the new parent, as far as the move rule needs to know it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct MoveTarget<'a> {
+    /// The new parent.
+    pub id: LocationId,
+    /// The new parent's type.
+    pub location_type: LocationType,
+    /// The new parent's ancestors, in any order, without the new parent itself.
+    pub ancestors: &'a [LocationId],
+}
+
+/// The move rule: whether the location `moved` (its id and type) may go under `target`
+/// (`None` = to the root). Refused, in this order, when the target is the moved location or
+/// lies below it ([`MoveError::CycleDetected`]), then when the moved type may not sit under
+/// the target's type ([`MoveError::TypeRule`]). Descendants keep their parent, so their
+/// rules are unaffected and not rechecked. [`Forest::check_move`] and the database both use
+/// this; whether both locations exist is the caller's business.
+pub fn check_move(
+    rules: &TypeRules,
+    moved: (LocationId, LocationType),
+    target: Option<MoveTarget<'_>>,
+) -> Result<(), MoveError> {
+    let (id, moved_type) = moved;
+    if let Some(t) = target {
+        if t.id == id || t.ancestors.contains(&id) {
+            return Err(MoveError::CycleDetected {
+                moved: id,
+                new_parent: t.id,
+            });
+        }
+    }
+    rules
+        .check(target.map(|t| t.location_type), moved_type)
+        .map_err(|violation| MoveError::TypeRule {
+            moved: id,
+            new_parent: target.map(|t| t.id),
+            violation,
+        })
+}
+
 impl Forest {
     /// Builds the tree. Fails on a duplicate id, a missing parent (orphan) or a cycle — use
     /// [`crate::analyze`] to report on damaged data. The error names the first problem found:
@@ -458,9 +498,8 @@ impl Forest {
         false
     }
 
-    /// Whether moving `id` under `new_parent` (`None` = to the root) is allowed. Checked in this
-    /// order: both exist, no cycle, the type rule for `id`'s own type under the new parent's type.
-    /// Descendants keep their parent, so their rules are unaffected and not rechecked.
+    /// Whether moving `id` under `new_parent` (`None` = to the root) is allowed: both must
+    /// exist ([`MoveError::NotFound`], the moved one first), then the rule of [`check_move`].
     pub fn check_move(
         &self,
         rules: &TypeRules,
@@ -468,26 +507,20 @@ impl Forest {
         new_parent: Option<LocationId>,
     ) -> Result<(), MoveError> {
         let moved = self.get(id).ok_or(MoveError::NotFound { id })?;
-        let parent_type = match new_parent {
+        let ancestors;
+        let target = match new_parent {
             None => None,
             Some(p) => {
                 let parent = self.get(p).ok_or(MoveError::NotFound { id: p })?;
-                if p == id || self.is_descendant(p, id) {
-                    return Err(MoveError::CycleDetected {
-                        moved: id,
-                        new_parent: p,
-                    });
-                }
-                Some(parent.location_type)
+                ancestors = self.ancestors(p);
+                Some(MoveTarget {
+                    id: p,
+                    location_type: parent.location_type,
+                    ancestors: &ancestors,
+                })
             }
         };
-        rules
-            .check(parent_type, moved.location_type)
-            .map_err(|violation| MoveError::TypeRule {
-                moved: id,
-                new_parent,
-                violation,
-            })
+        check_move(rules, (id, moved.location_type), target)
     }
 
     /// [`Forest::check_move`], then re-parents `id`. On `Err` nothing changes.
@@ -1119,6 +1152,91 @@ mod tests {
         let mut f = sample();
         f.apply_move(&TypeRules::default(), 6, Some(5)).unwrap();
         assert!(f.check_move(&TypeRules::default(), 6, Some(4)).is_ok());
+    }
+
+    #[test]
+    fn check_move_refuses_the_target_itself() {
+        let target = MoveTarget {
+            id: 4,
+            location_type: Shelf,
+            ancestors: &[1, 2],
+        };
+        assert_eq!(
+            check_move(&TypeRules::permissive(), (4, Shelf), Some(target)),
+            Err(MoveError::CycleDetected {
+                moved: 4,
+                new_parent: 4
+            })
+        );
+    }
+
+    #[test]
+    fn check_move_refuses_a_target_below_the_moved_location_in_any_ancestor_order() {
+        let target = MoveTarget {
+            id: 6,
+            location_type: Container,
+            ancestors: &[4, 1, 2],
+        };
+        assert_eq!(
+            check_move(&TypeRules::default(), (2, Room), Some(target)),
+            Err(MoveError::CycleDetected {
+                moved: 2,
+                new_parent: 6
+            })
+        );
+    }
+
+    #[test]
+    fn check_move_reports_a_cycle_before_a_type_rule() {
+        // A HOUSE under its own CONTAINER breaks both rules; the cycle is what is reported.
+        let target = MoveTarget {
+            id: 6,
+            location_type: Container,
+            ancestors: &[1, 2, 4],
+        };
+        assert!(matches!(
+            check_move(&TypeRules::default(), (1, House), Some(target)),
+            Err(MoveError::CycleDetected { .. })
+        ));
+    }
+
+    #[test]
+    fn check_move_applies_the_type_rule() {
+        let target = MoveTarget {
+            id: 1,
+            location_type: House,
+            ancestors: &[],
+        };
+        assert_eq!(
+            check_move(&TypeRules::default(), (5, Shelf), Some(target)),
+            Err(MoveError::TypeRule {
+                moved: 5,
+                new_parent: Some(1),
+                violation: TypeRules::default().check(Some(House), Shelf).unwrap_err(),
+            })
+        );
+        assert!(check_move(
+            &TypeRules::default(),
+            (5, Shelf),
+            Some(MoveTarget {
+                location_type: Room,
+                ..target
+            })
+        )
+        .is_ok());
+    }
+
+    #[test]
+    fn check_move_to_the_root_applies_the_root_rule() {
+        assert!(check_move(&TypeRules::default(), (7, House), None).is_ok());
+        assert_eq!(
+            check_move(&TypeRules::default(), (2, Room), None),
+            Err(MoveError::TypeRule {
+                moved: 2,
+                new_parent: None,
+                violation: TypeRules::default().check(None, Room).unwrap_err(),
+            })
+        );
     }
 
     #[test]
