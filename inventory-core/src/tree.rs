@@ -29,15 +29,27 @@ pub const PATH_SEPARATOR: &str = " / ";
 /// and a dozen nested boxes is already a lot); it bounds the work that one path can cause.
 pub const MAX_PATH_SEGMENTS: usize = 1000;
 
-/// A node: its row, its cached name key and its children sorted by `(name_key, id)`.
+/// A node: its row, its cached name key, its parent in the forest and its children sorted by
+/// `(name_key, id)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Node {
     row: LocationRow,
     key: String,
+    /// The row's parent if it is in the forest; `None` for a root (also for the root of a
+    /// subtree whose parent was left out, see [`Forest::from_subtree_rows`]).
+    parent: Option<LocationId>,
     children: Vec<LocationId>,
 }
 
-/// A valid location tree (acyclic, no orphans, unique ids) held in memory.
+/// Whether rows whose parent is missing are refused or become roots.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum MissingParents {
+    Refuse,
+    AsRoots,
+}
+
+/// A valid location tree (acyclic, no orphans, unique ids) held in memory: the whole table
+/// ([`Forest::from_rows`]) or one part of it ([`Forest::from_subtree_rows`]).
 ///
 /// Children and roots are kept sorted by `(name_key, id)`, so every listing is stable and
 /// path resolution is a binary search per level. Every operation is iterative, so the depth
@@ -302,15 +314,30 @@ impl Forest {
     /// [`crate::analyze`] to report on damaged data. The error names the first problem found:
     /// duplicates (smallest id), then orphans (first in input order), then cycles (smallest id).
     pub fn from_rows(rows: impl IntoIterator<Item = LocationRow>) -> Result<Forest, TreeError> {
-        let rows: Vec<LocationRow> = rows.into_iter().collect();
+        Forest::build(rows.into_iter().collect(), MissingParents::Refuse)
+    }
+
+    /// Builds the tree of a part of the table, e.g. a location and its descendants as one
+    /// query reads them: a row whose parent is not among the rows becomes a root. Such a row
+    /// keeps its `parent_id` in [`Forest::get`], but here it has no [`Forest::parent`], depth 0,
+    /// and paths ([`Forest::full_path`], [`Forest::resolve_path`]) start at it. Duplicate ids
+    /// and cycles are refused as by [`Forest::from_rows`].
+    pub fn from_subtree_rows(
+        rows: impl IntoIterator<Item = LocationRow>,
+    ) -> Result<Forest, TreeError> {
+        Forest::build(rows.into_iter().collect(), MissingParents::AsRoots)
+    }
+
+    fn build(rows: Vec<LocationRow>, missing: MissingParents) -> Result<Forest, TreeError> {
         let links = Links::new(&rows);
         if let Some(&id) = links.duplicate_ids.first() {
             return Err(TreeError::DuplicateId { id });
         }
-        if let Some((row, parent_id)) = rows.iter().zip(&links.up).find_map(|(row, up)| match up {
+        let first_orphan = rows.iter().zip(&links.up).find_map(|(row, up)| match up {
             Up::Missing(p) => Some((row, *p)),
             _ => None,
-        }) {
+        });
+        if let (MissingParents::Refuse, Some((row, parent_id))) = (missing, first_orphan) {
             return Err(TreeError::MissingParent {
                 id: row.id,
                 parent_id,
@@ -339,9 +366,25 @@ impl Forest {
         };
         let roots = sorted_ids(root_rows);
         let children: Vec<Vec<LocationId>> = children.into_iter().map(sorted_ids).collect();
+        let parents: Vec<Option<LocationId>> = links
+            .up
+            .iter()
+            .map(|up| match *up {
+                Up::Row(p) => Some(rows[p].id),
+                _ => None,
+            })
+            .collect();
         let mut nodes = HashMap::with_capacity(rows.len());
-        for ((row, key), children) in rows.into_iter().zip(keys).zip(children) {
-            nodes.insert(row.id, Node { row, key, children });
+        for (((row, key), parent), children) in
+            rows.into_iter().zip(keys).zip(parents).zip(children)
+        {
+            let node = Node {
+                row,
+                key,
+                parent,
+                children,
+            };
+            nodes.insert(node.row.id, node);
         }
         Ok(Forest { nodes, roots })
     }
@@ -383,7 +426,7 @@ impl Forest {
 
     /// The parent of a location; `None` for a root or an unknown id.
     pub fn parent(&self, id: LocationId) -> Option<LocationId> {
-        self.nodes.get(&id).and_then(|n| n.row.parent_id)
+        self.nodes.get(&id).and_then(|n| n.parent)
     }
 
     /// The ancestors of a location, root first, excluding the location itself; empty for an unknown id.
@@ -400,7 +443,7 @@ impl Forest {
 
     /// Distance from the root (a root is 0); `None` for an unknown id.
     pub fn depth(&self, id: LocationId) -> Option<usize> {
-        let mut cur = self.nodes.get(&id)?.row.parent_id;
+        let mut cur = self.nodes.get(&id)?.parent;
         let mut depth = 0;
         while let Some(p) = cur {
             depth += 1;
@@ -427,6 +470,20 @@ impl Forest {
         out
     }
 
+    /// Every location once, depth-first in pre-order, with its depth (roots are 0): roots and
+    /// siblings in the forest's order, `(name_key, id)`. Iterative and linear, so it is the way
+    /// to lay out a tree for display however deep it is.
+    pub fn preorder(&self) -> Vec<(LocationId, usize)> {
+        let mut out = Vec::with_capacity(self.len());
+        let mut stack: Vec<(LocationId, usize)> =
+            self.roots.iter().rev().map(|&r| (r, 0)).collect();
+        while let Some((id, depth)) = stack.pop() {
+            out.push((id, depth));
+            stack.extend(self.children(id).iter().rev().map(|&c| (c, depth + 1)));
+        }
+        out
+    }
+
     /// The names from the root down to the location, joined by [`PATH_SEPARATOR`]; `None` for an unknown id.
     pub fn full_path(&self, id: LocationId) -> Option<String> {
         let own = self.get(id)?;
@@ -447,7 +504,7 @@ impl Forest {
             let Some(node) = self.nodes.get(&id) else {
                 continue;
             };
-            let path = match node.row.parent_id.and_then(|p| out.get(&p)) {
+            let path = match node.parent.and_then(|p| out.get(&p)) {
                 Some(parent_path) => [parent_path.as_str(), &node.row.name].join(PATH_SEPARATOR),
                 None => node.row.name.clone(),
             };
@@ -532,14 +589,14 @@ impl Forest {
     ) -> Result<(), MoveError> {
         self.check_move(rules, id, new_parent)?;
         let old_parent = self.parent(id);
-        if old_parent == new_parent {
-            return Ok(());
-        }
-        self.unlink(old_parent, id);
         if let Some(node) = self.nodes.get_mut(&id) {
             node.row.parent_id = new_parent;
+            node.parent = new_parent;
         }
-        self.link(new_parent, id);
+        if old_parent != new_parent {
+            self.unlink(old_parent, id);
+            self.link(new_parent, id);
+        }
         Ok(())
     }
 
@@ -559,6 +616,7 @@ impl Forest {
         let node = Node {
             key: name_key(&row.name),
             row,
+            parent,
             children: Vec::new(),
         };
         self.nodes.insert(id, node);
@@ -1322,6 +1380,142 @@ mod tests {
             f.apply_move(&TypeRules::permissive(), DEPTH / 2, None)
                 .unwrap();
             assert_eq!(f.depth(DEPTH), Some(DEPTH as usize / 2));
+        });
+    }
+
+    /// The rows of [`sample`]'s Living Room subtree, as a subtree query returns them.
+    fn living_room_rows() -> Vec<LocationRow> {
+        vec![
+            row(6, Some(4), Container, "Box"),
+            row(2, Some(1), Room, "Living Room"),
+            row(4, Some(2), Shelf, "shelf 2"),
+            row(5, Some(2), Shelf, "Shelf 1"),
+        ]
+    }
+
+    #[test]
+    fn subtree_rows_whose_parent_is_absent_become_roots() {
+        let f = Forest::from_subtree_rows(living_room_rows()).unwrap();
+        assert_eq!(f.roots(), &[2]);
+        assert_eq!(f.children(2), &[5, 4]);
+        assert_eq!(f.parent(2), None);
+        assert_eq!(f.depth(6), Some(2));
+        assert_eq!(f.ancestors(6), vec![2, 4]);
+        assert_eq!(f.full_path(6).unwrap(), "Living Room / shelf 2 / Box");
+        assert_eq!(f.resolve_path("living room / shelf 2"), Ok(4));
+    }
+
+    #[test]
+    fn subtree_root_keeps_its_parent_id_in_the_row() {
+        let f = Forest::from_subtree_rows(living_room_rows()).unwrap();
+        assert_eq!(f.get(2).unwrap().parent_id, Some(1));
+    }
+
+    #[test]
+    fn several_subtree_roots_are_sorted_like_roots() {
+        let f = Forest::from_subtree_rows([
+            row(5, Some(2), Shelf, "Shelf 1"),
+            row(3, Some(1), Room, "Kitchen"),
+            row(6, Some(4), Container, "Box"),
+        ])
+        .unwrap();
+        assert_eq!(f.roots(), &[6, 3, 5]);
+    }
+
+    #[test]
+    fn complete_rows_build_the_same_forest_either_way() {
+        let rows: Vec<LocationRow> = sample().rows().cloned().collect();
+        assert_eq!(Forest::from_subtree_rows(rows).unwrap(), sample());
+    }
+
+    #[test]
+    fn subtree_rows_with_a_duplicate_id_are_refused() {
+        let mut rows = living_room_rows();
+        rows.push(row(4, Some(2), Shelf, "again"));
+        assert_eq!(
+            Forest::from_subtree_rows(rows),
+            Err(TreeError::DuplicateId { id: 4 })
+        );
+    }
+
+    #[test]
+    fn subtree_rows_with_a_cycle_are_refused() {
+        let mut rows = living_room_rows();
+        rows[1].parent_id = Some(6);
+        assert_eq!(
+            Forest::from_subtree_rows(rows),
+            Err(TreeError::Cycle {
+                members: vec![2, 6, 4]
+            })
+        );
+    }
+
+    #[test]
+    fn moves_inside_a_subtree_relink_its_root() {
+        let mut f = Forest::from_subtree_rows(living_room_rows()).unwrap();
+        let rules = TypeRules::permissive();
+        f.apply_move(&rules, 2, None).unwrap();
+        assert_eq!(f.get(2).unwrap().parent_id, None);
+        f.apply_move(&rules, 2, Some(5)).unwrap_err();
+        f.apply_move(&rules, 4, None).unwrap();
+        assert_eq!(f.roots(), &[2, 4]);
+        f.apply_move(&rules, 4, Some(5)).unwrap();
+        assert_eq!(f.roots(), &[2]);
+        assert_eq!(
+            f.full_path(6).unwrap(),
+            "Living Room / Shelf 1 / shelf 2 / Box"
+        );
+    }
+
+    #[test]
+    fn preorder_visits_roots_and_siblings_in_sorted_order_with_depths() {
+        assert_eq!(
+            sample().preorder(),
+            vec![(7, 0), (1, 0), (3, 1), (2, 1), (5, 2), (4, 2), (6, 3)]
+        );
+    }
+
+    #[test]
+    fn preorder_of_a_subtree_starts_at_depth_zero() {
+        let f = Forest::from_subtree_rows(living_room_rows()).unwrap();
+        assert_eq!(f.preorder(), vec![(2, 0), (5, 1), (4, 1), (6, 2)]);
+    }
+
+    #[test]
+    fn preorder_agrees_with_subtree_and_depth() {
+        let f = sample();
+        let order = f.preorder();
+        let expected: Vec<LocationId> =
+            f.roots().iter().flat_map(|&r| f.subtree(r, None)).collect();
+        assert_eq!(
+            order.iter().map(|&(id, _)| id).collect::<Vec<_>>(),
+            expected
+        );
+        for (id, depth) in order {
+            assert_eq!(f.depth(id), Some(depth));
+        }
+    }
+
+    #[test]
+    fn preorder_of_an_empty_forest_is_empty() {
+        assert!(Forest::default().preorder().is_empty());
+    }
+
+    #[test]
+    fn deep_subtree_is_built_and_laid_out_without_recursion() {
+        const DEPTH: i64 = 100_000;
+        on_small_stack(|| {
+            let mut rows = chain(DEPTH);
+            rows[0].parent_id = Some(0); // the chain hangs below a location not read
+            rows.reverse();
+            let f = Forest::from_subtree_rows(rows).unwrap();
+            assert_eq!(f.roots(), &[1]);
+            let order = f.preorder();
+            assert_eq!(order.len(), DEPTH as usize);
+            assert!(order
+                .iter()
+                .enumerate()
+                .all(|(i, &(id, depth))| id == i as i64 + 1 && depth == i));
         });
     }
 
