@@ -70,8 +70,14 @@ pub fn parse_price(text: &str) -> Result<i64, ValidationError> {
     validate_price_cents(cents)
 }
 
-/// Cents as `12.34`.
+/// Cents as `12.34` (see [`format_amount`]).
 pub fn format_price(cents: i64) -> String {
+    format_amount(cents.into())
+}
+
+/// An amount in cents as `12.34`, `0.05` or `-3.50`, exactly, for any `i128`: totals of many
+/// prices are summed in `i128` so that they cannot overflow.
+pub fn format_amount(cents: i128) -> String {
     let sign = if cents < 0 { "-" } else { "" };
     let abs = cents.unsigned_abs();
     format!("{sign}{}.{:02}", abs / 100, abs % 100)
@@ -197,6 +203,41 @@ mod tests {
         assert_eq!(format_price(1234), "12.34");
         assert_eq!(format_price(5), "0.05");
         assert_eq!(format_price(0), "0.00");
+    }
+
+    #[test]
+    fn negative_price_formats_with_a_leading_minus() {
+        assert_eq!(format_price(-5), "-0.05");
+        assert_eq!(format_price(-350), "-3.50");
+        assert_eq!(format_price(i64::MIN), "-92233720368547758.08");
+    }
+
+    #[test]
+    fn amount_formats_like_a_price() {
+        assert_eq!(format_amount(1234), "12.34");
+        assert_eq!(format_amount(5), "0.05");
+        assert_eq!(format_amount(0), "0.00");
+        assert_eq!(format_amount(-5), "-0.05");
+        assert_eq!(format_amount(-1234), "-12.34");
+        for cents in [0, 1, 99, 100, 101, -1, -100, i64::MAX, i64::MIN] {
+            assert_eq!(format_amount(cents.into()), format_price(cents));
+        }
+    }
+
+    #[test]
+    fn amount_is_exact_over_the_whole_i128_range() {
+        assert_eq!(
+            format_amount(i128::MAX),
+            "1701411834604692317316873037158841057.27"
+        );
+        assert_eq!(
+            format_amount(i128::MIN),
+            "-1701411834604692317316873037158841057.28"
+        );
+        assert_eq!(
+            format_amount(i128::from(i64::MAX) * 1000 + 7),
+            "92233720368547758070.07"
+        );
     }
 
     #[test]

@@ -17,9 +17,9 @@ pub use integrity::{
     analyze, best_effort_paths, Cycle, DuplicateName, IntegrityReport, Orphan, TypeViolation,
 };
 pub use item::{
-    format_price, parse_date, parse_price, validate_category_name, validate_currency,
-    validate_dates, validate_item_name, validate_price, validate_price_cents, validate_quantity,
-    validate_serial, CategoryId, ItemId,
+    format_amount, format_price, parse_date, parse_price, validate_category_name,
+    validate_currency, validate_dates, validate_item_name, validate_price, validate_price_cents,
+    validate_quantity, validate_serial, CategoryId, ItemId,
 };
 pub use location_type::{LocationType, ParseLocationTypeError};
 pub use rules::{RuleViolation, TypeRules};
