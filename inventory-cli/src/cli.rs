@@ -23,9 +23,23 @@ pub struct Cli {
     #[arg(short, long, global = true, action = ArgAction::Count)]
     pub verbose: u8,
 
+    /// How many seconds a write waits for another writer's lock before giving up (exit 3).
+    #[arg(long, global = true, env = "INVENTORY_LOCK_TIMEOUT", value_name = "SECS", default_value_t = 10.0, value_parser = lock_timeout)]
+    pub lock_timeout: f64,
+
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--lock-timeout`: a number of seconds, more than 0 and at most a day.
+fn lock_timeout(raw: &str) -> Result<f64, String> {
+    match raw.trim().parse::<f64>() {
+        Ok(secs) if secs > 0.0 && secs <= 86_400.0 => Ok(secs),
+        _ => Err(format!(
+            "\"{raw}\" is not a number of seconds between 0 and 86400"
+        )),
+    }
 }
 
 /// How results are printed.
@@ -74,8 +88,11 @@ pub enum Command {
     Token(TokenCommand),
     /// Writes every item as CSV (`-` for stdout).
     Export {
-        /// The CSV file to write; replaced only when the export succeeds.
+        /// The CSV file to write (created readable by you only).
         file: PathBuf,
+        /// Replace FILE if it exists (never the database in use).
+        #[arg(long)]
+        force: bool,
     },
     /// Reads items from CSV (`-` for stdin), all or nothing.
     Import {
@@ -94,11 +111,14 @@ pub enum DbCommand {
     Init,
     /// Applies pending migrations.
     Migrate,
-    /// Reverts applied migrations, newest first.
+    /// Reverts applied migrations, newest first (their tables and data are dropped).
     Rollback {
         /// How many migrations to revert.
         #[arg(long, default_value_t = 1)]
         steps: usize,
+        /// Drop what the rollback drops without asking.
+        #[arg(long)]
+        yes: bool,
     },
     /// Lists every migration and whether it is applied.
     History,
@@ -122,8 +142,11 @@ pub enum DbCommand {
     Vacuum,
     /// Writes a portable backup (compressed when FILE ends in .gz or .zst).
     Backup {
-        /// The backup file to write.
+        /// The backup file to write (created readable by you only).
         file: PathBuf,
+        /// Replace FILE if it exists (never the database in use).
+        #[arg(long)]
+        force: bool,
     },
     /// Replaces all data with a backup, all-or-nothing.
     Restore {

@@ -32,13 +32,14 @@ impl CliError {
     }
 }
 
-/// Exit code of a [`DbError`]. `Internal` (a failed migration, an unexpected engine error)
-/// maps to 3: the database is not usable as it is, and no check "found" anything.
+/// Exit code of a [`DbError`]. `Io` (a file that cannot be read or written) and `Internal`
+/// (a failed migration, an unexpected engine error) map to 3: nothing could be done as
+/// asked, and no check "found" anything.
 pub fn exit_code(e: &DbError) -> u8 {
     match e.kind() {
         ErrorKind::Invalid => EXIT_USAGE,
         ErrorKind::NotFound | ErrorKind::Conflict => EXIT_CONFLICT,
-        ErrorKind::Unavailable | ErrorKind::Internal => EXIT_UNAVAILABLE,
+        ErrorKind::Unavailable | ErrorKind::Io | ErrorKind::Internal => EXIT_UNAVAILABLE,
     }
 }
 

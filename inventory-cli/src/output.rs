@@ -2,7 +2,7 @@
 
 use std::io::Write;
 
-use inventory_db::TreeNode;
+use inventory_db::{Outline, OutlineNode};
 use serde::Serialize;
 
 use crate::error::CliError;
@@ -52,36 +52,48 @@ pub fn text(text: &str) -> Result<(), CliError> {
     Ok(())
 }
 
+/// Levels of indentation a tree shows; deeper lines say their level instead, so that the
+/// output stays linear in the number of locations however deep the tree is.
+pub const MAX_INDENT: usize = 32;
+
 /// One line of a tree: `Name (TYPE) #id`.
-pub fn tree_label(node: &TreeNode) -> String {
-    format!(
-        "{} ({}) #{}",
-        node.location.name, node.location.location_type, node.location.id
-    )
+fn tree_label(node: &OutlineNode) -> String {
+    format!("{} ({}) #{}", node.name, node.location_type, node.id)
 }
 
-/// Renders trees with box-drawing branches: each top node flush left, its descendants
-/// under `├── `, `└── ` and `│   `.
-pub fn render_tree(roots: &[TreeNode]) -> String {
+/// Renders an outline with box-drawing branches: each top node flush left, its
+/// descendants under `├── `, `└── ` and `│   `, each line its node's name. Iterative,
+/// linear in the number of nodes.
+pub fn render_outline(outline: &Outline) -> String {
+    let nodes = outline.nodes();
+    // last[i]: node i is the last child of its parent (no later sibling before the
+    // subtree ends), found in one backward pass.
+    let mut last = vec![false; nodes.len()];
+    let mut sibling_after: Vec<bool> = Vec::new();
+    for (i, node) in nodes.iter().enumerate().rev() {
+        sibling_after.resize(node.depth + 1, false);
+        last[i] = !sibling_after[node.depth];
+        sibling_after[node.depth] = true;
+    }
     let mut out = String::new();
-    for root in roots {
-        out.push_str(&tree_label(root));
+    // ancestor_last[d]: the ancestor at depth d of the current node is a last child.
+    let mut ancestor_last: Vec<bool> = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        ancestor_last.truncate(node.depth);
+        if node.depth > 0 {
+            for &is_last in ancestor_last.iter().take(MAX_INDENT).skip(1) {
+                out.push_str(if is_last { "    " } else { "│   " });
+            }
+            if node.depth > MAX_INDENT {
+                out.push_str(&format!("… (level {}) ", node.depth));
+            }
+            out.push_str(if last[i] { "└── " } else { "├── " });
+        }
+        out.push_str(&tree_label(node));
         out.push('\n');
-        render_children(&root.children, "", &mut out);
+        ancestor_last.push(last[i]);
     }
     out
-}
-
-fn render_children(children: &[TreeNode], prefix: &str, out: &mut String) {
-    for (i, child) in children.iter().enumerate() {
-        let last = i + 1 == children.len();
-        out.push_str(prefix);
-        out.push_str(if last { "└── " } else { "├── " });
-        out.push_str(&tree_label(child));
-        out.push('\n');
-        let deeper = format!("{prefix}{}", if last { "    " } else { "│   " });
-        render_children(&child.children, &deeper, out);
-    }
 }
 
 #[cfg(test)]
@@ -89,43 +101,50 @@ mod tests {
     use super::*;
     use chrono::Utc;
     use inventory_core::LocationType;
-    use inventory_db::Location;
 
-    fn node(id: i64, name: &str, kind: LocationType, children: Vec<TreeNode>) -> TreeNode {
-        TreeNode {
-            location: Location {
-                id,
-                name: name.into(),
-                description: None,
-                location_type: kind,
-                parent_id: None,
-                full_path: name.into(),
-                created_at: Utc::now(),
-                updated_at: Utc::now(),
-            },
-            children,
+    fn node(depth: usize, id: i64, name: &str, kind: LocationType) -> OutlineNode {
+        OutlineNode {
+            depth,
+            id,
+            name: name.into(),
+            description: None,
+            location_type: kind,
+            parent_id: None,
+            created_at: Utc::now(),
+            updated_at: Utc::now(),
         }
     }
 
     #[test]
     fn tree_uses_box_drawing_branches() {
-        let tree = node(
-            1,
-            "My House",
-            LocationType::House,
-            vec![
-                node(
-                    2,
-                    "Kitchen",
-                    LocationType::Room,
-                    vec![node(4, "Pantry", LocationType::Container, vec![])],
-                ),
-                node(3, "Office", LocationType::Room, vec![]),
-            ],
-        );
+        let outline = Outline::from_nodes(vec![
+            node(0, 1, "My House", LocationType::House),
+            node(1, 2, "Kitchen", LocationType::Room),
+            node(2, 4, "Pantry", LocationType::Container),
+            node(1, 3, "Office", LocationType::Room),
+        ]);
         assert_eq!(
-            render_tree(&[tree]),
+            render_outline(&outline),
             "My House (HOUSE) #1\n├── Kitchen (ROOM) #2\n│   └── Pantry (CONTAINER) #4\n└── Office (ROOM) #3\n"
         );
+    }
+
+    #[test]
+    fn a_deep_chain_renders_in_linear_size() {
+        let depth = 50_000;
+        let nodes = (0..depth)
+            .map(|d| node(d, d as i64 + 1, "Box", LocationType::Container))
+            .collect();
+        let text = render_outline(&Outline::from_nodes(nodes));
+        assert_eq!(text.lines().count(), depth);
+        let widest = text.lines().map(|l| l.chars().count()).max().unwrap_or(0);
+        assert!(
+            widest < 4 * MAX_INDENT + 60,
+            "a line of {widest} characters"
+        );
+        assert!(text
+            .lines()
+            .last()
+            .is_some_and(|l| l.contains("(level 49999)")));
     }
 }

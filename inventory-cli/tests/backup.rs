@@ -73,12 +73,8 @@ cli_tests! {
 #[test]
 fn sqlite_to_postgres_by_copy_and_by_backup() {
     let sqlite = Env::sqlite(true);
-    let Some(pg_copy) = Env::postgres(false) else {
-        return;
-    };
-    let Some(pg_restore) = Env::postgres(false) else {
-        return;
-    };
+    let pg_copy = Env::postgres(false);
+    let pg_restore = Env::postgres(false);
     sqlite.ok(&["demo"]);
     let original: Value = sqlite.snapshot();
 

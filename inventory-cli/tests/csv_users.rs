@@ -93,7 +93,8 @@ cli_tests! {
     fn export_failure_leaves_no_file(env: &Env) {
         home(env);
         env.add_item("Drill", TOOL_BOX, &[]);
-        env.fails(&["export", "/nonexistent-dir/items.csv"], 2, "cannot write");
+        // A file that cannot be written is an I/O failure (exit 3), not bad input.
+        env.fails(&["export", "/nonexistent-dir/items.csv"], 3, "cannot write");
         assert!(!std::path::Path::new("/nonexistent-dir/items.csv").exists());
     }
 

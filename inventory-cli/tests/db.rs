@@ -100,7 +100,7 @@ cli_tests! {
     }
 
     fn rollback_then_migrate(env: &Env) {
-        let out = env.ok(&["db", "rollback", "--steps", "1"]);
+        let out = env.ok(&["db", "rollback", "--steps", "1", "--yes"]);
         assert!(out.contains("Reverted migration"), "{out}");
         assert_eq!(env.run(&["location", "list"]).status.code(), Some(3));
         assert!(env.ok(&["db", "migrate"]).contains("Applied migration"));
@@ -119,9 +119,9 @@ cli_tests! {
         let house = env.add("My House", "HOUSE", None);
         env.rt
             .block_on(env.test_db.db.execute_raw_for_tests(&format!(
-                "INSERT INTO locations (name, location_type, parent_id, created_at, updated_at) \
-                 VALUES ('Loose Room', 'ROOM', NULL, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), \
-                        ('Inner House', 'HOUSE', {house}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                "INSERT INTO locations (name, name_key, location_type, parent_id, created_at, updated_at) \
+                 VALUES ('Loose Room', 'loose room', 'ROOM', NULL, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP), \
+                        ('Inner House', 'inner house', 'HOUSE', {house}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
             )))
             .expect("plant damage");
         let loose = env.json(&["location", "show", "Loose Room"])["id"].as_i64().expect("id");

@@ -74,11 +74,11 @@ cli_tests! {
     fn list_follows_every_page(env: &Env) {
         let house = env.add("Big House", "HOUSE", None).to_string();
         let values: Vec<String> = (0..1100)
-            .map(|i| format!("('Room {i}', 'ROOM', {house}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+            .map(|i| format!("('Room {i}', 'room {i}', 'ROOM', {house}, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
             .collect();
         env.rt
             .block_on(env.test_db.db.execute_raw_for_tests(&format!(
-                "INSERT INTO locations (name, location_type, parent_id, created_at, updated_at) VALUES {}",
+                "INSERT INTO locations (name, name_key, location_type, parent_id, created_at, updated_at) VALUES {}",
                 values.join(", ")
             )))
             .expect("insert rooms");

@@ -127,10 +127,8 @@ fn help_does_not_show_the_database_url_value() {
 }
 
 #[test]
-fn verbose_logs_sql_but_never_the_password() {
-    let Some(env) = Env::postgres(true) else {
-        return;
-    };
+fn verbose_logs_sql_but_never_the_password_on_postgres() {
+    let env = Env::postgres(true);
     let url = env.url().replacen("postgres@", "postgres:s3cretpw@", 1);
     let out = bare()
         .args(["-vv", "--database-url", &url, "location", "list"])

@@ -27,7 +27,7 @@ pub use tree::{
     check_move, parse_location_ref, parse_path, path_keys, Forest, LocationRef, LocationRow,
     MoveError, MoveTarget, TreeError, MAX_PATH_SEGMENTS, PATH_SEPARATOR,
 };
-pub use user::{validate_password, validate_username, Role, UserId};
+pub use user::{validate_password, validate_username, Permission, Role, Scope, UserId};
 pub use validate::{
     name_key, validate_description, validate_location_name, validate_name, ValidationError,
     DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,

@@ -72,6 +72,76 @@ impl std::str::FromStr for Role {
     }
 }
 
+/// What an API token may do, on top of what its user's role allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scope {
+    /// Only read (GET).
+    Read,
+    /// Everything the user's role allows.
+    Write,
+}
+
+impl Scope {
+    /// `read` or `write`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Scope::Read => "read",
+            Scope::Write => "write",
+        }
+    }
+}
+
+impl std::fmt::Display for Scope {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl std::str::FromStr for Scope {
+    type Err = ValidationError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.trim().to_ascii_lowercase().as_str() {
+            "read" => Ok(Scope::Read),
+            "write" => Ok(Scope::Write),
+            other => Err(ValidationError::invalid(
+                "scope",
+                format!("\"{other}\" is not one of read, write"),
+            )),
+        }
+    }
+}
+
+/// What a caller may do: the intersection of a user's role and a token's scope.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Permission {
+    /// Read the inventory.
+    Read,
+    /// Read and change the inventory.
+    Write,
+    /// Also manage users and everyone's tokens.
+    Admin,
+}
+
+impl Permission {
+    /// Role ∩ scope: a viewer, or a `read` token, may only read; a member may write; an
+    /// admin may also manage users.
+    pub fn effective(role: Role, scope: Scope) -> Permission {
+        match (role, scope) {
+            (Role::Viewer, _) | (_, Scope::Read) => Permission::Read,
+            (Role::Member, Scope::Write) => Permission::Write,
+            (Role::Admin, Scope::Write) => Permission::Admin,
+        }
+    }
+
+    /// Whether this permission includes `needed`.
+    pub fn allows(self, needed: Permission) -> bool {
+        self >= needed
+    }
+}
+
 /// A user name: 1–64 characters of letters, digits, `.`, `_`, `-`; compared case-insensitively.
 pub fn validate_username(raw: &str) -> Result<String, ValidationError> {
     let name = raw.trim();

@@ -132,6 +132,39 @@ impl DatabaseUrl {
         }
     }
 
+    /// `message` with every password of this URL redacted: the URL's own password (as
+    /// written and percent-decoded) wherever it appears, then [`redact_url`].
+    pub fn redact(&self, message: &str) -> String {
+        let mut out = message.to_string();
+        if let Some(password) = self.password() {
+            for secret in [percent_decode(&password), password] {
+                if secret.len() >= 3 {
+                    out = out.replace(&secret, "***");
+                }
+            }
+        }
+        redact_url(&out)
+    }
+
+    /// The password written in a PostgreSQL URL (userinfo or `password=` parameter).
+    fn password(&self) -> Option<String> {
+        let DatabaseUrl::Postgres(url) = self else {
+            return None;
+        };
+        let after_scheme = &url[url.find("://").map_or(0, |i| i + 3)..];
+        if let Some(at) = after_scheme.rfind('@') {
+            if let Some((_, password)) = after_scheme[..at].split_once(':') {
+                return Some(password.to_string());
+            }
+        }
+        let lower = url.to_ascii_lowercase();
+        lower.find("password=").map(|pos| {
+            let start = pos + "password=".len();
+            let end = url[start..].find('&').map_or(url.len(), |i| start + i);
+            url[start..end].to_string()
+        })
+    }
+
     /// The SQLite file, if this is one.
     pub fn sqlite_path(&self) -> Option<&Path> {
         match self {
@@ -157,36 +190,78 @@ impl fmt::Debug for DatabaseUrl {
     }
 }
 
-/// Replaces the password of `scheme://user:password@host/...` (and a `password=` query
-/// parameter) with `***`.
-pub fn redact_url(url: &str) -> String {
-    let mut out = match url.find("://") {
-        Some(start) => {
-            let auth_start = start + 3;
-            let rest = &url[auth_start..];
-            let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
-            match rest[..auth_end].rfind('@') {
-                Some(at) => {
-                    let userinfo = &rest[..at];
-                    let redacted = match userinfo.split_once(':') {
-                        Some((user, _)) => format!("{user}:***"),
-                        None => userinfo.to_string(),
-                    };
-                    format!("{}{}{}", &url[..auth_start], redacted, &rest[at..])
-                }
-                None => url.to_string(),
+/// Replaces every password in `text` with `***`: the userinfo password of each
+/// `scheme://user:password@host/...` URL in it, and the value of each `password=`
+/// parameter. A password may hold any character the drivers accept (`/ ? # @ : %`
+/// included): the userinfo is taken to end at the last `@` of the URL, so the whole
+/// password is covered (a URL whose query holds an `@` is over-redacted, never under).
+pub fn redact_url(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(at) = rest.find("://") {
+        let (head, tail) = rest.split_at(at + 3);
+        out.push_str(head);
+        // The URL runs to the next whitespace, or to the end.
+        let end = tail.find(char::is_whitespace).unwrap_or(tail.len());
+        let (url, after) = tail.split_at(end);
+        out.push_str(&redact_userinfo(url));
+        rest = after;
+    }
+    out.push_str(rest);
+    redact_password_params(&out)
+}
+
+/// `user:password@host...` → `user:***@host...`, taking the last `@` as the end of the userinfo.
+fn redact_userinfo(after_scheme: &str) -> String {
+    match after_scheme.rfind('@') {
+        Some(at) => {
+            let userinfo = &after_scheme[..at];
+            match userinfo.find(':') {
+                Some(colon) => format!("{}:***{}", &userinfo[..colon], &after_scheme[at..]),
+                None => after_scheme.to_string(),
             }
         }
-        None => url.to_string(),
-    };
-    if let Some(pos) = out.to_ascii_lowercase().find("password=") {
-        let value_start = pos + "password=".len();
-        let value_end = out[value_start..]
-            .find(['&', ' '])
-            .map_or(out.len(), |i| value_start + i);
-        out.replace_range(value_start..value_end, "***");
+        None => after_scheme.to_string(),
     }
+}
+
+/// Every `password=VALUE` (any case) with VALUE up to `&` or whitespace replaced.
+fn redact_password_params(text: &str) -> String {
+    const KEY: &str = "password=";
+    let lower = text.to_ascii_lowercase();
+    let mut out = String::with_capacity(text.len());
+    let mut pos = 0;
+    while let Some(found) = lower[pos..].find(KEY) {
+        let value_start = pos + found + KEY.len();
+        out.push_str(&text[pos..value_start]);
+        out.push_str("***");
+        let value_end = text[value_start..]
+            .find(|c: char| c == '&' || c.is_whitespace())
+            .map_or(text.len(), |i| value_start + i);
+        pos = value_end;
+    }
+    out.push_str(&text[pos..]);
     out
+}
+
+/// Decodes `%XX` escapes (invalid escapes are kept as they are).
+fn percent_decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%' && i + 2 < bytes.len() {
+            if let (Some(h), Some(l)) = (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                out.push((h * 16 + l) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn percent_encode(s: &str) -> String {

@@ -1,34 +1,37 @@
 #![doc = include_str!("../README.md")]
 
-pub mod admin;
-pub mod backup;
 pub mod config;
-pub mod csv_io;
+pub mod conn;
 pub mod error;
-mod items;
-mod locations;
+pub mod files;
 pub mod logging;
-pub mod migrations;
 pub mod models;
+pub mod ops;
 mod pool;
 mod schema;
-mod store;
+mod secret;
 #[cfg(feature = "testing")]
 pub mod testing;
-pub mod users;
-pub mod verify;
 
 pub use config::{redact_url, Backend, DatabaseUrl, DEFAULT_SQLITE_PATH};
-pub use error::{DbError, ErrorKind};
-pub use items::CategoryWithCount;
+pub use conn::{Conn, TxMode, TREE_LOCK_KEY};
+pub use error::{ConflictKind, DbError, Entity, ErrorKind, FileKind, Key, OverwriteRefusal};
+pub use files::Overwrite;
+pub use models::api_token::{ApiToken, Authenticated, CreatedToken};
+pub use models::category::{Category, CategoryWithCount};
 pub use models::item::{
-    Category, CurrencyTotal, Item, ItemChanges, ItemFilter, ItemSummary, ItemsOnDelete, NewItem,
-    SearchHit,
+    CurrencyTotal, Item, ItemChanges, ItemFilter, ItemSummary, ItemsOnDelete, NewItem, SearchHit,
 };
 pub use models::location::{
     DeleteOutcome, Location, LocationChanges, LocationDetail, LocationFilter, LocationSummary,
-    NewLocation, TreeNode,
+    NewLocation, Outline, OutlineNode, TreeNode,
 };
-pub use models::user::{ApiToken, CreatedToken, User};
+pub use models::user::User;
 pub use models::{Page, PageRequest};
+pub use ops::users::{TokenSpec, TOKEN_PREFIX};
+pub use ops::{admin, backup, csv_io, migrations, verify};
 pub use pool::{Database, PoolOptions, SqliteConn};
+
+/// Called with (rows done, rows total) as long operations progress; the CLI drives a
+/// progress bar with it.
+pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);

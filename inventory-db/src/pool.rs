@@ -1,5 +1,7 @@
-//! The connection pool: one enum over the two bb8 pools, and the macro that runs code on either.
+//! The database handle: one enum over the two bb8 pools, how they are opened, and the
+//! settings every connection gets.
 
+use std::path::Path;
 use std::time::Duration;
 
 use diesel::sqlite::SqliteConnection;
@@ -11,14 +13,10 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, SimpleAsyncConnection};
 use inventory_core::TypeRules;
 
 use crate::config::{Backend, DatabaseUrl};
-use crate::error::DbError;
+use crate::error::{DbError, DEFAULT_LOCK_TIMEOUT};
 
 /// The async SQLite connection type.
 pub type SqliteConn = SyncConnectionWrapper<SqliteConnection>;
-
-/// Settings applied to every pooled SQLite connection (PRODUCT §2).
-pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 10000; \
-     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;";
 
 /// Pool sizing and timeouts.
 #[derive(Clone, Debug)]
@@ -29,6 +27,9 @@ pub struct PoolOptions {
     pub connection_timeout: Duration,
     /// Close connections idle for this long.
     pub idle_timeout: Option<Duration>,
+    /// How long a write waits for a lock another writer holds before it gives up with
+    /// [`DbError::Busy`] (PostgreSQL `lock_timeout`, SQLite `busy_timeout`).
+    pub lock_timeout: Duration,
 }
 
 impl Default for PoolOptions {
@@ -37,6 +38,7 @@ impl Default for PoolOptions {
             max_size: 8,
             connection_timeout: Duration::from_secs(10),
             idle_timeout: Some(Duration::from_secs(300)),
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
         }
     }
 }
@@ -56,6 +58,7 @@ pub struct Database {
     /// What the driver opens: the URL, or the shared-cache name of a memory database.
     target: String,
     pub(crate) rules: TypeRules,
+    pub(crate) options: PoolOptions,
 }
 
 impl std::fmt::Debug for Database {
@@ -64,53 +67,51 @@ impl std::fmt::Debug for Database {
     }
 }
 
-/// Runs `$body` with `$conn` bound to a pooled connection of the right backend and
-/// `store` bound to that backend's query module (`crate::store::pg` or `crate::store::sqlite`).
-macro_rules! db_run {
-    ($db:expr, |$conn:ident| $body:expr) => {
-        match &$db.pool {
-            $crate::pool::Pool::Postgres(pool) => {
-                #[allow(unused_imports)]
-                use $crate::store::pg as store;
-                let mut guard = pool.get().await?;
-                let $conn: &mut diesel_async::AsyncPgConnection = &mut guard;
-                $body
-            }
-            $crate::pool::Pool::Sqlite(pool) => {
-                #[allow(unused_imports)]
-                use $crate::store::sqlite as store;
-                let mut guard = pool.get().await?;
-                let $conn: &mut $crate::pool::SqliteConn = &mut guard;
-                $body
-            }
-        }
-    };
+/// Whether opening a SQLite database may create its file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Create {
+    No,
+    Yes,
 }
-pub(crate) use db_run;
 
 impl Database {
-    /// Connects with default pool options; fails fast (exit-code class `Unavailable`) when
-    /// the database cannot be reached. Does not create or migrate anything.
+    /// Connects to an existing database with default pool options; fails fast (class
+    /// `Unavailable`) when it cannot be reached, and when a SQLite file does not exist.
+    /// Creates and migrates nothing.
     pub async fn connect(url: &DatabaseUrl) -> Result<Self, DbError> {
         Self::connect_with(url, PoolOptions::default()).await
     }
 
-    /// Connects with the given pool options.
+    /// [`Database::connect`] with the given pool options.
     pub async fn connect_with(url: &DatabaseUrl, options: PoolOptions) -> Result<Self, DbError> {
+        Self::open(url, options, Create::No).await
+    }
+
+    /// Like [`Database::connect`], but a SQLite file that does not exist is created (with
+    /// its directory), readable and writable by its owner only. A PostgreSQL database must
+    /// exist already.
+    pub async fn connect_or_create(
+        url: &DatabaseUrl,
+        options: PoolOptions,
+    ) -> Result<Self, DbError> {
+        Self::open(url, options, Create::Yes).await
+    }
+
+    async fn open(
+        url: &DatabaseUrl,
+        options: PoolOptions,
+        create: Create,
+    ) -> Result<Self, DbError> {
         let mut target = url.connection_string();
+        let busy_ms = options.lock_timeout.as_millis().max(1);
         let pool = match url {
             DatabaseUrl::Postgres(raw) => {
                 let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(raw.clone());
                 Pool::Postgres(builder(&options).build_unchecked(manager))
             }
             DatabaseUrl::SqliteFile(path) => {
-                if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                    std::fs::create_dir_all(dir).map_err(|e| DbError::Unavailable {
-                        url: url.to_string(),
-                        reason: format!("cannot create directory {}: {e}", dir.display()),
-                    })?;
-                }
-                Pool::Sqlite(sqlite_pool(target.clone(), builder(&options)))
+                prepare_sqlite_file(url, path, create)?;
+                Pool::Sqlite(sqlite_pool(target.clone(), busy_ms, builder(&options)))
             }
             DatabaseUrl::SqliteMemory => {
                 // A named shared-cache memory database lives as long as one connection does:
@@ -125,7 +126,7 @@ impl Database {
                     .min_idle(Some(1))
                     .idle_timeout(None)
                     .max_lifetime(None);
-                Pool::Sqlite(sqlite_pool(target.clone(), b))
+                Pool::Sqlite(sqlite_pool(target.clone(), busy_ms, b))
             }
         };
         let db = Database {
@@ -133,10 +134,12 @@ impl Database {
             url: url.clone(),
             target,
             rules: TypeRules::default(),
+            options,
         };
         // The pool reports a refused connection only when its timeout runs out; one direct
         // connection first makes an unreachable or misconfigured database fail fast.
-        let probe = tokio::time::timeout(options.connection_timeout, async {
+        let timeout = db.options.connection_timeout;
+        let probe = tokio::time::timeout(timeout, async {
             match db.backend() {
                 Backend::Postgres => db.establish_pg().await.map(drop),
                 Backend::Sqlite => db.establish_sqlite().await.map(drop),
@@ -148,7 +151,8 @@ impl Database {
             Err(_) => {
                 return Err(DbError::Unavailable {
                     url: url.to_string(),
-                    reason: format!("no answer within {:?}", options.connection_timeout),
+                    reason: format!("no answer within {timeout:?}"),
+                    source: None,
                 })
             }
         }
@@ -177,29 +181,35 @@ impl Database {
         self
     }
 
+    /// The pool options this handle was opened with.
+    pub fn options(&self) -> &PoolOptions {
+        &self.options
+    }
+
     /// Checks the connection with a trivial query.
     pub async fn check(&self) -> Result<(), DbError> {
-        let result: Result<(), DbError> = async {
-            db_run!(self, |conn| {
-                conn.batch_execute("SELECT 1").await?;
+        let result = self
+            .read(async |c| {
+                crate::conn::db_run!(c, |c| c.batch_execute("SELECT 1").await)?;
                 Ok(())
             })
-        }
-        .await;
+            .await;
         result.map_err(|e| match e {
-            DbError::Unavailable { reason, .. } => DbError::Unavailable {
+            DbError::Unavailable { reason, source, .. } => DbError::Unavailable {
                 url: self.url.to_string(),
-                reason,
+                reason: self.url.redact(&reason),
+                source,
             },
-            DbError::Query(reason) => DbError::Unavailable {
+            DbError::Query(source) => DbError::Unavailable {
                 url: self.url.to_string(),
-                reason,
+                reason: self.url.redact(&source.to_string()),
+                source: None,
             },
             other => other,
         })
     }
 
-    /// Opens one connection outside the pool (migrations need an owned connection).
+    /// Opens one PostgreSQL connection outside the pool (migrations need an owned one).
     pub(crate) async fn establish_pg(&self) -> Result<AsyncPgConnection, DbError> {
         AsyncPgConnection::establish(&self.target)
             .await
@@ -211,16 +221,61 @@ impl Database {
         let mut conn = SqliteConn::establish(&self.target)
             .await
             .map_err(|e| self.unavailable(e))?;
-        conn.batch_execute(SQLITE_PRAGMAS).await?;
+        let busy_ms = self.options.lock_timeout.as_millis().max(1);
+        conn.batch_execute(&sqlite_pragmas(busy_ms)).await?;
         Ok(conn)
     }
 
     fn unavailable(&self, e: ConnectionError) -> DbError {
         DbError::Unavailable {
             url: self.url.to_string(),
-            reason: crate::config::redact_url(&e.to_string()),
+            reason: self.url.redact(&e.to_string()),
+            source: None,
         }
     }
+}
+
+/// Refuses a missing SQLite file unless creating is allowed; creates it owner-only
+/// (SQLite gives its `-wal` and `-shm` files the same permissions).
+fn prepare_sqlite_file(url: &DatabaseUrl, path: &Path, create: Create) -> Result<(), DbError> {
+    if path.exists() {
+        return Ok(());
+    }
+    let unavailable = |reason: String| DbError::Unavailable {
+        url: url.to_string(),
+        reason,
+        source: None,
+    };
+    if create == Create::No {
+        return Err(unavailable(format!(
+            "the database file {} does not exist (create it with `inventory db init`)",
+            path.display()
+        )));
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| unavailable(format!("cannot create directory {}: {e}", dir.display())))?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    match options.open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Ok(()),
+        Err(e) => Err(unavailable(format!(
+            "cannot create {}: {e}",
+            path.display()
+        ))),
+    }
+}
+
+/// Settings applied to every SQLite connection (PRODUCT §2).
+fn sqlite_pragmas(busy_ms: u128) -> String {
+    format!(
+        "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {busy_ms}; \
+         PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
+    )
 }
 
 static MEMORY_DB_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
@@ -235,14 +290,15 @@ fn builder<M: bb8::ManageConnection>(options: &PoolOptions) -> bb8::Builder<M> {
 
 fn sqlite_pool(
     target: String,
+    busy_ms: u128,
     builder: bb8::Builder<AsyncDieselConnectionManager<SqliteConn>>,
 ) -> Bb8Pool<SqliteConn> {
     let mut config = ManagerConfig::<SqliteConn>::default();
-    config.custom_setup = Box::new(|url: &str| {
+    config.custom_setup = Box::new(move |url: &str| {
         let url = url.to_string();
         Box::pin(async move {
             let mut conn = SqliteConn::establish(&url).await?;
-            conn.batch_execute(SQLITE_PRAGMAS)
+            conn.batch_execute(&sqlite_pragmas(busy_ms))
                 .await
                 .map_err(ConnectionError::CouldntSetupConfiguration)?;
             Ok(conn)

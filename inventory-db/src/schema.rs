@@ -11,6 +11,8 @@ diesel::table! {
         created_at -> Timestamp,
         last_used_at -> Nullable<Timestamp>,
         revoked_at -> Nullable<Timestamp>,
+        scope -> Text,
+        expires_at -> Nullable<Timestamp>,
     }
 }
 
@@ -21,6 +23,7 @@ diesel::table! {
         description -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name_key -> Text,
     }
 }
 
@@ -52,6 +55,7 @@ diesel::table! {
         parent_id -> Nullable<BigInt>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        name_key -> Text,
     }
 }
 
@@ -63,6 +67,7 @@ diesel::table! {
         role -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        username_key -> Text,
     }
 }
 

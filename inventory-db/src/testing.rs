@@ -1,25 +1,39 @@
 //! Test harness: a fresh, migrated database per test on either backend, removed on drop.
 //!
-//! SQLite: a file in a temporary directory. PostgreSQL: a new database on the server named
-//! by `INVENTORY_TEST_PG` (default `postgres://postgres@127.0.0.1:5432/postgres`), dropped
-//! when the [`TestDb`] is dropped; databases left by crashed runs are swept on first use.
-//! When no server answers, the PostgreSQL half is skipped with a loud message, unless
-//! `CI=true` or `INVENTORY_REQUIRE_PG=1`, where that is a failure.
+//! SQLite: a file in a temporary directory, copied from a template migrated once per test
+//! process. PostgreSQL: a new database on the server named by `INVENTORY_TEST_PG` (default
+//! `postgres://postgres@127.0.0.1:5432/postgres`), cloned from a template database
+//! migrated once per set of migrations (`CREATE DATABASE … TEMPLATE`), dropped when the
+//! [`TestDb`] is dropped; databases left by crashed runs are swept on first use.
+//!
+//! A PostgreSQL test that cannot reach its server fails and says how to run it
+//! (`cargo xtask test`, or `INVENTORY_TEST_PG`). Skipping the PostgreSQL half is only ever
+//! explicit: every such test has `postgres` in its name, so `cargo test -- --skip postgres`
+//! leaves them out, and the summary counts them as filtered out.
 
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 
 use crate::config::DatabaseUrl;
-use crate::pool::{db_run, Database};
+use crate::conn::db_run;
+use crate::pool::{Database, PoolOptions};
 use crate::DbError;
 
 /// Default administrative URL for test databases.
 pub const DEFAULT_TEST_PG: &str = "postgres://postgres@127.0.0.1:5432/postgres";
 const PREFIX: &str = "inv_test_";
+const TEMPLATE_PREFIX: &str = "inv_tmpl_";
+/// A hash of the migrations this crate was built with (see `build.rs`): a template
+/// database is made once per set of migrations.
+const MIGRATIONS_HASH: &str = env!("INVENTORY_MIGRATIONS_HASH");
 
 static COUNTER: AtomicUsize = AtomicUsize::new(0);
 static SWEPT: tokio::sync::OnceCell<()> = tokio::sync::OnceCell::const_new();
+static PG_TEMPLATE: tokio::sync::OnceCell<String> = tokio::sync::OnceCell::const_new();
+static SQLITE_TEMPLATE: tokio::sync::OnceCell<(tempfile::TempDir, PathBuf)> =
+    tokio::sync::OnceCell::const_new();
 
 /// A database that exists for one test.
 #[derive(Debug)]
@@ -57,17 +71,12 @@ impl Drop for TestDb {
     }
 }
 
-/// The PostgreSQL server for tests, if one answers (see the module docs).
+/// The PostgreSQL server for tests (see the module docs).
 pub fn pg_admin_url() -> String {
     std::env::var("INVENTORY_TEST_PG")
         .ok()
         .filter(|v| !v.is_empty())
         .unwrap_or_else(|| DEFAULT_TEST_PG.to_string())
-}
-
-fn require_pg() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true" || v == "1")
-        || std::env::var("INVENTORY_REQUIRE_PG").is_ok_and(|v| v == "1")
 }
 
 /// `url` with its database name replaced by `name`.
@@ -88,12 +97,20 @@ pub fn with_database(url: &str, name: &str) -> String {
 }
 
 async fn drop_database(admin_url: &str, name: &str) -> Result<(), DbError> {
-    let mut conn = AsyncPgConnection::establish(admin_url)
-        .await
-        .map_err(|e| DbError::Query(e.to_string()))?;
+    let mut conn = admin_connection(admin_url).await?;
     conn.batch_execute(&format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"))
         .await?;
     Ok(())
+}
+
+async fn admin_connection(admin_url: &str) -> Result<AsyncPgConnection, DbError> {
+    AsyncPgConnection::establish(admin_url)
+        .await
+        .map_err(|e| DbError::Unavailable {
+            url: crate::redact_url(admin_url),
+            reason: crate::redact_url(&e.to_string()),
+            source: None,
+        })
 }
 
 #[derive(diesel::QueryableByName)]
@@ -102,24 +119,39 @@ struct Datname {
     datname: String,
 }
 
-/// Drops test databases whose creating process is gone.
+/// Drops test databases whose creating process is gone, and templates of other migrations.
 async fn sweep(admin: &mut AsyncPgConnection, admin_url: &str) {
     let rows: Vec<Datname> = diesel::sql_query(
-        "SELECT datname::text AS datname FROM pg_database WHERE datname LIKE 'inv\\_test\\_%'",
+        "SELECT datname::text AS datname FROM pg_database \
+         WHERE datname LIKE 'inv\\_test\\_%' OR datname LIKE 'inv\\_tmpl\\_%'",
     )
     .load(admin)
     .await
     .unwrap_or_default();
     for row in rows {
-        let pid = row.datname[PREFIX.len()..]
-            .split('_')
-            .next()
-            .and_then(|p| p.parse::<u32>().ok());
-        if let Some(pid) = pid {
-            if !std::path::Path::new(&format!("/proc/{pid}")).exists() {
-                let _ = drop_database(admin_url, &row.datname).await;
-            }
+        let gone = match row.datname.strip_prefix(PREFIX) {
+            Some(rest) => rest
+                .split('_')
+                .next()
+                .and_then(|p| p.parse::<u32>().ok())
+                .is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists()),
+            None => row.datname != template_name(),
+        };
+        if gone {
+            let _ = drop_database(admin_url, &row.datname).await;
         }
+    }
+}
+
+fn template_name() -> String {
+    format!("{TEMPLATE_PREFIX}{MIGRATIONS_HASH}")
+}
+
+/// Options for test databases: quick to give up, as tests expect.
+fn test_options() -> PoolOptions {
+    PoolOptions {
+        connection_timeout: std::time::Duration::from_secs(10),
+        ..PoolOptions::default()
     }
 }
 
@@ -132,13 +164,32 @@ pub async fn sqlite() -> TestDb {
 pub async fn sqlite_with(migrate: bool) -> TestDb {
     let dir = tempfile::tempdir().expect("temp dir for a test database");
     let path = dir.path().join("inventory.db");
+    if migrate {
+        let (_, template) = SQLITE_TEMPLATE
+            .get_or_init(|| async {
+                let dir = tempfile::tempdir().expect("temp dir for the template database");
+                let path = dir.path().join("template.db");
+                let db = Database::connect_or_create(
+                    &DatabaseUrl::SqliteFile(path.clone()),
+                    test_options(),
+                )
+                .await
+                .expect("create the template SQLite database");
+                db.migrate()
+                    .await
+                    .expect("migrate the template SQLite database");
+                db.checkpoint()
+                    .await
+                    .expect("checkpoint the template SQLite database");
+                (dir, path)
+            })
+            .await;
+        std::fs::copy(template, &path).expect("copy the template SQLite database");
+    }
     let url = format!("sqlite://{}", path.display());
-    let db = Database::connect(&DatabaseUrl::SqliteFile(path))
+    let db = Database::connect_or_create(&DatabaseUrl::SqliteFile(path), test_options())
         .await
         .expect("open test SQLite database");
-    if migrate {
-        db.migrate().await.expect("migrate test SQLite database");
-    }
     TestDb {
         db,
         url,
@@ -146,26 +197,28 @@ pub async fn sqlite_with(migrate: bool) -> TestDb {
     }
 }
 
-/// A fresh PostgreSQL database, migrated; `None` when no server answers (and that is allowed).
-pub async fn postgres() -> Option<TestDb> {
+/// A fresh PostgreSQL database, migrated. Panics, saying how to run the test, when no
+/// server answers.
+pub async fn postgres() -> TestDb {
     postgres_with(true).await
 }
 
-/// A fresh PostgreSQL database, migrated or left empty.
-pub async fn postgres_with(migrate: bool) -> Option<TestDb> {
+/// The message of a PostgreSQL test that cannot reach its server.
+fn unreachable_message(shown: &str, e: &DbError) -> String {
+    format!(
+        "PostgreSQL at {shown} is unreachable ({e}). Run the tests with `cargo xtask test`, which \
+         finds a server or starts a throwaway one; or set INVENTORY_TEST_PG to a server's URL; \
+         or leave the PostgreSQL half out explicitly with `cargo test -- --skip postgres`"
+    )
+}
+
+/// A fresh PostgreSQL database, migrated (cloned from the template) or left empty.
+pub async fn postgres_with(migrate: bool) -> TestDb {
     let admin_url = pg_admin_url();
-    let mut admin = match AsyncPgConnection::establish(&admin_url).await {
+    let shown = crate::redact_url(&admin_url);
+    let mut admin = match admin_connection(&admin_url).await {
         Ok(c) => c,
-        Err(e) => {
-            let shown = crate::redact_url(&admin_url);
-            if require_pg() {
-                panic!("PostgreSQL at {shown} is required (CI) but unreachable: {e}");
-            }
-            eprintln!(
-                "\n!!! SKIPPING the PostgreSQL half of this test: {shown} unreachable ({e})\n"
-            );
-            return None;
-        }
+        Err(e) => panic!("{}", unreachable_message(&shown, &e)),
     };
     SWEPT.get_or_init(|| sweep(&mut admin, &admin_url)).await;
     let name = format!(
@@ -176,8 +229,16 @@ pub async fn postgres_with(migrate: bool) -> Option<TestDb> {
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.subsec_nanos())
     );
+    let create = if migrate {
+        let template = PG_TEMPLATE
+            .get_or_init(|| async { pg_template(&admin_url).await })
+            .await;
+        format!("CREATE DATABASE \"{name}\" TEMPLATE \"{template}\"")
+    } else {
+        format!("CREATE DATABASE \"{name}\"")
+    };
     admin
-        .batch_execute(&format!("CREATE DATABASE \"{name}\""))
+        .batch_execute(&create)
         .await
         .expect("create test PostgreSQL database");
     let url = with_database(&admin_url, &name);
@@ -185,29 +246,79 @@ pub async fn postgres_with(migrate: bool) -> Option<TestDb> {
         admin_url: admin_url.clone(),
         name,
     };
-    let db = Database::connect(&DatabaseUrl::parse(&url).expect("test URL"))
+    let db = Database::connect_with(&DatabaseUrl::parse(&url).expect("test URL"), test_options())
         .await
         .expect("connect to test PostgreSQL database");
-    let test_db = TestDb { db, url, cleanup };
-    if migrate {
-        test_db
-            .db
-            .migrate()
+    TestDb { db, url, cleanup }
+}
+
+/// The template database for this set of migrations, made (under an advisory lock, so
+/// that concurrent test processes make it once) when it does not exist yet.
+async fn pg_template(admin_url: &str) -> String {
+    let name = template_name();
+    let mut admin = admin_connection(admin_url)
+        .await
+        .expect("connect to PostgreSQL for the template");
+    admin
+        .batch_execute("SELECT pg_advisory_lock(4242424242)")
+        .await
+        .expect("lock for the template database");
+    let exists: Vec<Datname> = diesel::sql_query(format!(
+        "SELECT datname::text AS datname FROM pg_database WHERE datname = '{name}'"
+    ))
+    .load(&mut admin)
+    .await
+    .expect("look for the template database");
+    if exists.is_empty() {
+        let building = format!("{name}_new");
+        let _ = drop_database(admin_url, &building).await;
+        admin
+            .batch_execute(&format!("CREATE DATABASE \"{building}\""))
             .await
-            .expect("migrate test PostgreSQL database");
+            .expect("create the template database");
+        let url = with_database(admin_url, &building);
+        {
+            let db = Database::connect_with(
+                &DatabaseUrl::parse(&url).expect("template URL"),
+                test_options(),
+            )
+            .await
+            .expect("connect to the template database");
+            db.migrate().await.expect("migrate the template database");
+        }
+        // Only a complete template gets its name; closed pools may linger a moment.
+        let rename = format!("ALTER DATABASE \"{building}\" RENAME TO \"{name}\"");
+        let mut tries = 0;
+        while let Err(e) = admin.batch_execute(&rename).await {
+            tries += 1;
+            if tries > 50 {
+                panic!("cannot name the template database: {e}");
+            }
+            let _ = admin
+                .batch_execute(&format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{building}'"
+                ))
+                .await;
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
     }
-    Some(test_db)
+    let _ = admin
+        .batch_execute("SELECT pg_advisory_unlock(4242424242)")
+        .await;
+    name
 }
 
 impl Database {
     /// Runs raw SQL (tests use it to plant damage the library itself refuses to write).
     pub async fn execute_raw_for_tests(&self, sql: &str) -> Result<(), DbError> {
-        db_run!(self, |conn| Ok(conn.batch_execute(sql).await?))
+        self.read(async |c| Ok(db_run!(c, |c| c.batch_execute(sql).await)?))
+            .await
     }
 }
 
 /// Runs the same async test body against SQLite and PostgreSQL: for each
-/// `async fn name(db: &Database) { ... }` it makes a module `name` with tests `sqlite` and `postgres`.
+/// `async fn name(db: &Database) { ... }` it makes a module `name` with tests `sqlite` and
+/// `postgres` (`cargo test -- --skip postgres` leaves the second out, visibly).
 #[macro_export]
 macro_rules! backend_tests {
     ($(
@@ -230,9 +341,8 @@ macro_rules! backend_tests {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    if let Some(t) = $crate::testing::postgres().await {
-                        body(&t.db).await;
-                    }
+                    let t = $crate::testing::postgres().await;
+                    body(&t.db).await;
                 }
             }
         )*

@@ -6,7 +6,7 @@ use chrono::NaiveDate;
 use inventory_core::{LocationType, Role};
 use inventory_db::backup::{Compression, Progress, FORMAT_NAME};
 use inventory_db::testing::{postgres, postgres_with, sqlite, sqlite_with};
-use inventory_db::{backend_tests, Database, DbError, ErrorKind, NewItem, NewLocation};
+use inventory_db::{backend_tests, Database, DbError, ErrorKind, NewItem, NewLocation, Overwrite};
 
 fn quiet() -> Progress<'static> {
     &|_, _| {}
@@ -327,13 +327,13 @@ backend_tests! {
         let dir = tempfile::tempdir().unwrap();
         for name in ["b.jsonl", "b.jsonl.gz", "b.jsonl.zst"] {
             let path = dir.path().join(name);
-            db.backup_to_file(&path, quiet()).await.unwrap();
+            db.backup_to_file(&path, Overwrite::Refuse, quiet()).await.unwrap();
             let written = std::fs::read(&path).unwrap();
             assert_eq!(Compression::from_magic(&written), Compression::from_path(&path), "{name}");
             assert_eq!(decompress(&written), plain, "{name}");
             db.restore_from_file(&path, quiet()).await.unwrap();
             let again = dir.path().join(format!("again-{name}"));
-            db.backup_to_file(&again, quiet()).await.unwrap();
+            db.backup_to_file(&again, Overwrite::Refuse, quiet()).await.unwrap();
             assert_eq!(std::fs::read(&again).unwrap(), written, "{name}");
         }
         // Compression is detected by content, not by name.
@@ -353,7 +353,7 @@ backend_tests! {
         seed(db).await;
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("missing-dir").join("b.jsonl");
-        let err = db.backup_to_file(&path, quiet()).await.unwrap_err();
+        let err = db.backup_to_file(&path, Overwrite::Refuse, quiet()).await.unwrap_err();
         assert!(err.to_string().contains("cannot write backup"), "{err}");
         assert!(!path.exists());
     }
@@ -460,7 +460,7 @@ backend_tests! {
         let dir = tempfile::tempdir().unwrap();
         for name in ["b.gz", "b.zst"] {
             let path = dir.path().join(name);
-            db.backup_to_file(&path, quiet()).await.unwrap();
+            db.backup_to_file(&path, Overwrite::Refuse, quiet()).await.unwrap();
             let bytes = std::fs::read(&path).unwrap();
             assert_refused(db, &bytes[..bytes.len() * 2 / 3], "backup").await;
         }
@@ -565,7 +565,8 @@ backend_tests! {
         assert_eq!(err.kind(), ErrorKind::Conflict);
         assert!(err.to_string().contains("table users has 1 row"), "{err}");
         assert_eq!(backup_bytes(&target.db).await, before);
-        if let Some(target) = inventory_db::testing::postgres().await {
+        {
+            let target = inventory_db::testing::postgres().await;
             target.db.create_user("someone", BOB_PASSWORD, Role::Viewer).await.unwrap();
             let err = db.copy_to(&target.db, quiet()).await.unwrap_err();
             assert_eq!(err.kind(), ErrorKind::Conflict);
@@ -616,9 +617,7 @@ async fn sqlite_to_postgres_and_back_is_byte_identical() {
     let s = sqlite().await;
     let f = seed(&s.db).await;
     let from_sqlite = backup_bytes(&s.db).await;
-    let Some(p) = postgres_with(false).await else {
-        return;
-    };
+    let p = postgres_with(false).await;
     restore_bytes(&p.db, &from_sqlite).await.unwrap(); // migrates the empty database first
     let from_postgres = backup_bytes(&p.db).await;
     assert_eq!(
@@ -649,20 +648,18 @@ async fn sqlite_to_postgres_and_back_is_byte_identical() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn copy_between_backends_in_both_directions() {
+async fn copy_between_sqlite_and_postgres_in_both_directions() {
     let s = sqlite().await;
     seed(&s.db).await;
     let original = backup_bytes(&s.db).await;
-    let Some(p) = postgres_with(false).await else {
-        return;
-    };
+    let p = postgres_with(false).await;
     let summary = s.db.copy_to(&p.db, quiet()).await.unwrap();
     assert_eq!(summary.total_rows, TOTAL);
     assert_eq!(backup_bytes(&p.db).await, original);
     let s2 = sqlite_with(false).await;
     p.db.copy_to(&s2.db, quiet()).await.unwrap();
     assert_eq!(backup_bytes(&s2.db).await, original);
-    let p2 = postgres().await.unwrap();
+    let p2 = postgres().await;
     p.db.copy_to(&p2.db, quiet()).await.unwrap();
     assert_eq!(backup_bytes(&p2.db).await, original);
     let err = s.db.copy_to(&p.db, quiet()).await.unwrap_err();

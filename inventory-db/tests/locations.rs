@@ -295,7 +295,7 @@ backend_tests! {
                 "PRAGMA foreign_keys = OFF; \
                  UPDATE locations SET parent_id = {b} WHERE id = {a}; \
                  UPDATE locations SET parent_id = {a} WHERE id = {b}; \
-                 INSERT INTO locations (id, name, location_type, parent_id) VALUES (900, 'Lost', 'CONTAINER', 777); \
+                 INSERT INTO locations (id, name, name_key, location_type, parent_id) VALUES (900, 'Lost', 'lost', 'CONTAINER', 777); \
                  UPDATE locations SET location_type = 'SHELF' WHERE id = {room}; \
                  PRAGMA foreign_keys = ON;"
             ),
@@ -303,7 +303,7 @@ backend_tests! {
                 "ALTER TABLE locations DISABLE TRIGGER ALL; \
                  UPDATE locations SET parent_id = {b} WHERE id = {a}; \
                  UPDATE locations SET parent_id = {a} WHERE id = {b}; \
-                 INSERT INTO locations (id, name, location_type, parent_id) VALUES (900, 'Lost', 'CONTAINER', 777); \
+                 INSERT INTO locations (id, name, name_key, location_type, parent_id) VALUES (900, 'Lost', 'lost', 'CONTAINER', 777); \
                  UPDATE locations SET location_type = 'SHELF' WHERE id = {room}; \
                  ALTER TABLE locations ENABLE TRIGGER ALL;"
             ),

@@ -66,9 +66,8 @@ async fn up_down_up_on_sqlite() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn up_down_up_on_postgres() {
-    if let Some(t) = postgres_with(false).await {
-        up_down_up(&t.db).await;
-    }
+    let t = postgres_with(false).await;
+    up_down_up(&t.db).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

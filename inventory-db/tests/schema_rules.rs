@@ -38,6 +38,8 @@ backend_tests! {
         let expected = [
             ("id", false), ("name", false), ("description", true), ("location_type", false),
             ("parent_id", true), ("created_at", false), ("updated_at", false),
+            // The name key (inventory-core's), unique among siblings.
+            ("name_key", false),
         ];
         let expected: Vec<_> = expected.iter().map(|(n, null)| (n.to_string(), *null)).collect();
         assert_eq!(columns, expected);
@@ -50,7 +52,7 @@ backend_tests! {
 
     async fn location_type_check_constraint_refuses_other_values(db: &Database) {
         let err = db
-            .execute_raw_for_tests("INSERT INTO locations (name, location_type) VALUES ('X', 'GARAGE')")
+            .execute_raw_for_tests("INSERT INTO locations (name, name_key, location_type) VALUES ('X', 'x', 'GARAGE')")
             .await
             .unwrap_err();
         assert!(err.to_string().to_lowercase().contains("check"), "{err}");
@@ -93,7 +95,8 @@ async fn sqlite_schema_matches_the_runbook_table() {
             "varchar(9)",
             "integer",
             "datetime",
-            "datetime"
+            "datetime",
+            "text"
         ]
     );
 }

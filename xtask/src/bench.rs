@@ -112,8 +112,11 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
             std::env::set_var("INVENTORY_TEST_PG", &s.url);
         }
         suites.push(db_suite("sqlite", &testing::sqlite().await.db, args.db_rows).await?);
-        match testing::postgres().await {
-            Some(t) => suites.push(db_suite("postgres", &t.db, args.db_rows).await?),
+        match &server {
+            Some(_) => {
+                let t = testing::postgres().await;
+                suites.push(db_suite("postgres", &t.db, args.db_rows).await?);
+            }
             None => eprintln!("bench: no PostgreSQL, database scenarios on PostgreSQL skipped"),
         }
     }

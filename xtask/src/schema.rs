@@ -19,6 +19,9 @@ pub(crate) fn schema_path() -> std::path::PathBuf {
 }
 
 pub(crate) async fn run(check: bool) -> anyhow::Result<()> {
+    let server = crate::pg::find_or_start()?.context("cargo xtask schema needs PostgreSQL")?;
+    // The harness reads INVENTORY_TEST_PG; nothing else in this process reads the environment concurrently.
+    std::env::set_var("INVENTORY_TEST_PG", &server.url);
     let rendered = render_both().await?;
     let path = schema_path();
     if check {
@@ -46,9 +49,7 @@ pub(crate) async fn render_both() -> anyhow::Result<String> {
         &sqlite.db.describe_columns().await?,
         &sqlite.db.describe_foreign_keys().await?,
     )?;
-    let pg = testing::postgres()
-        .await
-        .context("PostgreSQL is needed to check the schema")?;
+    let pg = testing::postgres().await;
     let from_pg = render(
         Backend::Postgres,
         &pg.db.describe_columns().await?,

@@ -1,10 +1,12 @@
 //! `inventory export FILE.csv` and `import FILE.csv`: items as CSV, `-` for stdout/stdin.
-//! Export writes a temp file next to FILE and renames it, so a failure leaves no half file.
+//! Export writes a temporary file next to FILE and moves it into place when complete, so a
+//! failure leaves no half file; it never replaces a file without `--force`.
 
 use std::io::{BufReader, BufWriter, Write};
 use std::path::Path;
 
 use inventory_db::csv_io::ImportOptions;
+use inventory_db::Overwrite;
 use serde_json::json;
 
 use super::Ctx;
@@ -12,13 +14,10 @@ use crate::error::{CliError, CmdResult, EXIT_OK};
 use crate::output;
 use crate::progress::Progress;
 
-fn io_error(what: String) -> impl FnOnce(std::io::Error) -> CliError {
-    // Like `db backup`: a file that cannot be written is bad input (exit 2).
-    move |e| CliError::usage(format!("{what}: {e}"))
-}
-
-/// Writes every item as CSV to `file` (or stdout for `-`).
-pub async fn export(ctx: &Ctx, file: &Path) -> CmdResult {
+/// Writes every item as CSV to `file` (or stdout for `-`). The file is created readable by
+/// its owner only and appears complete or not at all; an existing file is replaced only
+/// with `--force`, and the database in use never.
+pub async fn export(ctx: &Ctx, file: &Path, force: bool) -> CmdResult {
     let db = ctx.open_current().await?;
     let bar = Progress::new("export");
     let to_stdout = file == Path::new("-");
@@ -32,31 +31,16 @@ pub async fn export(ctx: &Ctx, file: &Path) -> CmdResult {
         out.flush()?;
         rows
     } else {
-        let dir = match file.parent() {
-            Some(p) if !p.as_os_str().is_empty() => p,
-            _ => Path::new("."),
+        let overwrite = if force {
+            Overwrite::Replace
+        } else {
+            Overwrite::Refuse
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".inventory-export-")
-            .suffix(".tmp")
-            .tempfile_in(dir)
-            .map_err(io_error(format!("cannot write in {}", dir.display())))?;
-        let mut out = BufWriter::new(temp);
         let result = db
-            .export_items_csv(&mut out, &|d, t| bar.update(d, t))
+            .export_items_csv_to_file(file, overwrite, &|d, t| bar.update(d, t))
             .await;
         bar.finish();
-        // On any error the temp file is dropped, i.e. removed; FILE is untouched.
-        let rows = result?;
-        let temp = out
-            .into_inner()
-            .map_err(|e| io_error(format!("cannot write {}", file.display()))(e.into_error()))?;
-        temp.as_file()
-            .sync_all()
-            .map_err(io_error(format!("cannot write {}", file.display())))?;
-        temp.persist(file)
-            .map_err(|e| io_error(format!("cannot write {}", file.display()))(e.error))?;
-        rows
+        result?
     };
     if ctx.json() && !to_stdout {
         output::json(&json!({ "file": file.display().to_string(), "items": rows }))?;

@@ -4,10 +4,10 @@ use std::path::Path;
 
 use inventory_db::admin::IntegrityOutcome;
 use inventory_db::backup::BackupSummary;
-use inventory_db::{DatabaseUrl, DbError};
+use inventory_db::{Database, DatabaseUrl, DbError, Overwrite};
 use serde_json::json;
 
-use super::{confirm, open_url, Ctx};
+use super::{confirm_losing, Ctx};
 use crate::cli::DbCommand;
 use crate::error::{exit_code, CliError, CmdResult, EXIT_OK, EXIT_PROBLEMS, EXIT_UNAVAILABLE};
 use crate::output;
@@ -18,7 +18,7 @@ pub async fn run(ctx: &Ctx, cmd: DbCommand) -> CmdResult {
     match cmd {
         DbCommand::Init => init(ctx).await,
         DbCommand::Migrate => migrate(ctx).await,
-        DbCommand::Rollback { steps } => rollback(ctx, steps).await,
+        DbCommand::Rollback { steps, yes } => rollback(ctx, steps, yes).await,
         DbCommand::History => history(ctx).await,
         DbCommand::Reset(c) => reset(ctx, c.yes).await,
         DbCommand::Drop(c) => drop_all(ctx, c.yes).await,
@@ -27,7 +27,7 @@ pub async fn run(ctx: &Ctx, cmd: DbCommand) -> CmdResult {
         DbCommand::Stats => stats(ctx).await,
         DbCommand::Integrity { full } => integrity(ctx, full).await,
         DbCommand::Vacuum => vacuum(ctx).await,
-        DbCommand::Backup { file } => backup(ctx, &file).await,
+        DbCommand::Backup { file, force } => backup(ctx, &file, force).await,
         DbCommand::Restore { file, yes } => restore(ctx, &file, yes).await,
         DbCommand::Copy { to } => copy(ctx, &to).await,
     }
@@ -46,8 +46,25 @@ fn print_versions(ctx: &Ctx, key: &str, verb: &str, versions: &[String], none: &
     Ok(EXIT_OK)
 }
 
+/// What dropping `tables` (every table of ours when `None`) would delete: one line per
+/// table that exists, with its row count.
+async fn losses(db: &Database, tables: Option<&[String]>) -> Result<Vec<String>, CliError> {
+    let stats = match db.stats().await {
+        Ok(stats) => stats,
+        // A database without our tables loses no rows.
+        Err(DbError::SchemaNotCurrent { .. }) => return Ok(Vec::new()),
+        Err(e) => return Err(e.into()),
+    };
+    Ok(stats
+        .tables
+        .iter()
+        .filter(|t| tables.is_none_or(|wanted| wanted.contains(&t.table)))
+        .map(|t| format!("table {} with {} row(s)", t.table, t.rows))
+        .collect())
+}
+
 async fn init(ctx: &Ctx) -> CmdResult {
-    let db = ctx.open().await?;
+    let db = ctx.open_or_create().await?;
     let applied = db.migrate().await?;
     let none = format!("{} is already initialized; the schema is current", ctx.url);
     print_versions(ctx, "applied", "Applied", &applied, &none)?;
@@ -58,7 +75,7 @@ async fn init(ctx: &Ctx) -> CmdResult {
 }
 
 async fn migrate(ctx: &Ctx) -> CmdResult {
-    let db = ctx.open().await?;
+    let db = ctx.open_or_create().await?;
     let applied = db.migrate().await?;
     print_versions(
         ctx,
@@ -69,8 +86,21 @@ async fn migrate(ctx: &Ctx) -> CmdResult {
     )
 }
 
-async fn rollback(ctx: &Ctx, steps: usize) -> CmdResult {
+/// Reverting migrations drops their tables: it asks first, like `reset` and `drop`.
+async fn rollback(ctx: &Ctx, steps: usize, yes: bool) -> CmdResult {
     let db = ctx.open_current().await?;
+    let dropped = db.rollback_drops(steps).await?;
+    let lost = losses(&db, Some(&dropped)).await?;
+    let what = if dropped.is_empty() {
+        String::new()
+    } else {
+        format!(", dropping {}", dropped.join(", "))
+    };
+    confirm_losing(
+        yes,
+        &format!("revert {steps} migration(s) of {}{what}", ctx.url),
+        &lost,
+    )?;
     let reverted = db.rollback(steps).await?;
     print_versions(
         ctx,
@@ -101,9 +131,11 @@ async fn history(ctx: &Ctx) -> CmdResult {
 
 async fn reset(ctx: &Ctx, yes: bool) -> CmdResult {
     let db = ctx.open().await?;
-    confirm(
+    let lost = losses(&db, None).await?;
+    confirm_losing(
         yes,
         &format!("delete ALL data in {} and recreate the schema", ctx.url),
+        &lost,
     )?;
     let applied = db.reset().await?;
     if ctx.json() {
@@ -120,7 +152,8 @@ async fn reset(ctx: &Ctx, yes: bool) -> CmdResult {
 
 async fn drop_all(ctx: &Ctx, yes: bool) -> CmdResult {
     let db = ctx.open().await?;
-    confirm(yes, &format!("drop every table of {}", ctx.url))?;
+    let lost = losses(&db, None).await?;
+    confirm_losing(yes, &format!("drop every table of {}", ctx.url), &lost)?;
     db.drop_all().await?;
     if ctx.json() {
         output::json(&json!({ "url": ctx.url.to_string(), "dropped": true }))?;
@@ -318,10 +351,17 @@ fn print_summary(ctx: &Ctx, verb: &str, what: &str, s: &BackupSummary) -> CmdRes
     Ok(EXIT_OK)
 }
 
-async fn backup(ctx: &Ctx, file: &Path) -> CmdResult {
+async fn backup(ctx: &Ctx, file: &Path, force: bool) -> CmdResult {
     let db = ctx.open_current().await?;
     let bar = Progress::new("backup");
-    let result = db.backup_to_file(file, &|d, t| bar.update(d, t)).await;
+    let overwrite = if force {
+        Overwrite::Replace
+    } else {
+        Overwrite::Refuse
+    };
+    let result = db
+        .backup_to_file(file, overwrite, &|d, t| bar.update(d, t))
+        .await;
     bar.finish();
     print_summary(
         ctx,
@@ -339,10 +379,12 @@ async fn restore(ctx: &Ctx, file: &Path, yes: bool) -> CmdResult {
             file.display()
         )));
     }
-    let db = ctx.open().await?;
-    confirm(
+    let db = ctx.open_or_create().await?;
+    let lost = losses(&db, None).await?;
+    confirm_losing(
         yes,
         &format!("replace ALL data in {} with {}", ctx.url, file.display()),
+        &lost,
     )?;
     let bar = Progress::new("restore");
     let result = db.restore_from_file(file, &|d, t| bar.update(d, t)).await;
@@ -361,7 +403,7 @@ async fn copy(ctx: &Ctx, to: &str) -> CmdResult {
         return Err(CliError::usage("the target is the source database"));
     }
     let source = ctx.open_current().await?;
-    let target = open_url(&target_url)
+    let target = Database::connect_or_create(&target_url, ctx.options())
         .await
         .map_err(|e| with_target(e, &target_url))?;
     let bar = Progress::new("copy");

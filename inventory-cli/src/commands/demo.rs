@@ -236,7 +236,9 @@ pub async fn run(ctx: &Ctx) -> CmdResult {
         );
     }
     println!();
-    output::text(&output::render_tree(&tree))?;
+    output::text(&output::render_outline(
+        &db.location_outline(Some(house), None).await?,
+    ))?;
     println!();
     println!("Try: inventory location show \"My House / Garage / Metal Shelf / Tool Box\"");
     println!("     inventory find drill");

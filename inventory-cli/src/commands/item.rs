@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use inventory_core::format_price;
+use inventory_core::{format_amount, format_price};
 use inventory_db::{Database, Item, ItemChanges, ItemFilter, ItemSummary, NewItem, PageRequest};
 
 use super::{confirm, Ctx};
@@ -59,6 +59,7 @@ pub async fn run(ctx: &Ctx, cmd: ItemCommand) -> CmdResult {
                 location_id,
                 recursive,
                 category,
+                ..ItemFilter::default()
             };
             let items = list_all(&db, &filter).await?;
             if ctx.json() {
@@ -217,15 +218,15 @@ fn print_item_line(ctx: &Ctx, verb: &str, item: &Item) -> CmdResult {
     Ok(EXIT_OK)
 }
 
-/// `3 item(s), total quantity 5, value 12.34 EUR + 5.00 USD`.
+/// `3 item(s), total quantity 5, value 12.34 EUR + 5.00 USD`, summed in 128 bits (exact).
 fn totals_line(items: &[Item]) -> String {
-    let mut value: BTreeMap<&str, i64> = BTreeMap::new();
+    let mut value: BTreeMap<&str, i128> = BTreeMap::new();
     for i in items {
         if let (Some(c), Some(cur)) = (i.purchase_price_cents, i.currency.as_deref()) {
-            *value.entry(cur).or_default() += c.saturating_mul(i.quantity);
+            *value.entry(cur).or_default() += i128::from(c) * i128::from(i.quantity);
         }
     }
-    let quantity: i64 = items.iter().map(|i| i.quantity).sum();
+    let quantity: i128 = items.iter().map(|i| i128::from(i.quantity)).sum();
     format!(
         "{} item(s), total quantity {quantity}, value {}",
         items.len(),
@@ -234,9 +235,9 @@ fn totals_line(items: &[Item]) -> String {
 }
 
 /// `12.34 EUR + 5.00 USD`, or `-` when nothing has a price.
-fn value_text<'a>(totals: impl Iterator<Item = (&'a str, i64)>) -> String {
+fn value_text<'a>(totals: impl Iterator<Item = (&'a str, i128)>) -> String {
     let parts: Vec<String> = totals
-        .map(|(cur, cents)| format!("{} {cur}", format_price(cents)))
+        .map(|(cur, cents)| format!("{} {cur}", format_amount(cents)))
         .collect();
     if parts.is_empty() {
         "-".into()
@@ -294,8 +295,8 @@ pub async fn category(ctx: &Ctx, cmd: CategoryCommand) -> CmdResult {
             });
             let Some(existing) = existing else {
                 return Err(inventory_db::DbError::NotFound {
-                    what: "category",
-                    key: format!("\"{}\"", name.trim()),
+                    entity: inventory_db::Entity::Category,
+                    key: inventory_db::Key::Name(name.trim().to_string()),
                 }
                 .into());
             };

@@ -5,6 +5,8 @@ use inventory_db::{
     Database, DbError, ItemsOnDelete, Location, LocationChanges, LocationFilter, NewLocation,
     PageRequest,
 };
+use std::io::Write;
+
 use serde_json::json;
 
 use super::{confirm, Ctx};
@@ -50,7 +52,7 @@ pub async fn run(ctx: &Ctx, cmd: LocationCommand) -> CmdResult {
                 location_type,
                 roots_only: roots,
                 parent_id,
-                name_contains: None,
+                ..LocationFilter::default()
             };
             let all = list_all(&db, &filter).await?;
             if ctx.json() {
@@ -126,16 +128,17 @@ pub async fn run(ctx: &Ctx, cmd: LocationCommand) -> CmdResult {
                 Some(r) => Some(db.resolve_location(r).await?),
                 None => None,
             };
-            let trees = db.location_tree(root, depth).await?;
+            let outline = db.location_outline(root, depth).await?;
             if ctx.json() {
-                match (root, trees.first()) {
-                    (Some(_), Some(node)) => output::json(node)?,
-                    _ => output::json(&trees)?,
-                }
-            } else if trees.is_empty() {
+                // One location's tree is an object, every root's an array.
+                let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+                outline.write_json(root.is_none(), &mut out)?;
+                writeln!(out)?;
+                out.flush()?;
+            } else if outline.is_empty() {
                 println!("(no locations)");
             } else {
-                output::text(&output::render_tree(&trees))?;
+                output::text(&output::render_outline(&outline))?;
             }
             Ok(EXIT_OK)
         }

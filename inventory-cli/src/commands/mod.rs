@@ -20,13 +20,15 @@ use crate::error::{CliError, CmdResult};
 /// How long to wait for a connection before calling the database unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// What every command gets: where the database is and how to print.
+/// What every command gets: where the database is, how long writes wait, how to print.
 #[derive(Debug)]
 pub struct Ctx {
     /// The database (its `Display` redacts the password).
     pub url: DatabaseUrl,
     /// Output format.
     pub format: Format,
+    /// How long a write waits for another writer's lock.
+    pub lock_timeout: Duration,
 }
 
 impl Ctx {
@@ -35,9 +37,24 @@ impl Ctx {
         self.format == Format::Json
     }
 
-    /// Connects (exit 3 when unreachable); creates nothing.
+    /// Connects (exit 3 when unreachable, or when a SQLite file does not exist); creates nothing.
     pub async fn open(&self) -> Result<Database, CliError> {
-        Ok(open_url(&self.url).await?)
+        Ok(Database::connect_with(&self.url, self.options()).await?)
+    }
+
+    /// Connects, creating a SQLite file (owner-only) that does not exist yet: for the
+    /// commands that make a database (`db init`, `db migrate`, `demo`, `db restore`).
+    pub async fn open_or_create(&self) -> Result<Database, CliError> {
+        Ok(Database::connect_or_create(&self.url, self.options()).await?)
+    }
+
+    /// The CLI's pool options (fail fast).
+    pub fn options(&self) -> PoolOptions {
+        PoolOptions {
+            connection_timeout: CONNECT_TIMEOUT,
+            lock_timeout: self.lock_timeout,
+            ..PoolOptions::default()
+        }
     }
 
     /// Connects and refuses a schema that is missing or out of date (exit 3, "run
@@ -47,15 +64,6 @@ impl Ctx {
         db.ensure_schema_current().await?;
         Ok(db)
     }
-}
-
-/// Connects to `url` with the CLI's pool options (fail fast).
-pub async fn open_url(url: &DatabaseUrl) -> Result<Database, inventory_db::DbError> {
-    let options = PoolOptions {
-        connection_timeout: CONNECT_TIMEOUT,
-        ..PoolOptions::default()
-    };
-    Database::connect_with(url, options).await
 }
 
 /// Runs the parsed command line; returns the exit code.
@@ -68,6 +76,7 @@ pub async fn run(cli: Cli) -> CmdResult {
     let ctx = Ctx {
         url,
         format: cli.format,
+        lock_timeout: Duration::from_secs_f64(cli.lock_timeout),
     };
     match cli.command {
         Command::Db(cmd) => db::run(&ctx, cmd).await,
@@ -79,7 +88,7 @@ pub async fn run(cli: Cli) -> CmdResult {
         Command::Find { text, limit } => item::find(&ctx, &text, limit).await,
         Command::User(cmd) => user::run(&ctx, cmd).await,
         Command::Token(cmd) => user::token(&ctx, cmd).await,
-        Command::Export { file } => csv::export(&ctx, &file).await,
+        Command::Export { file, force } => csv::export(&ctx, &file, force).await,
         Command::Import {
             file,
             create_locations,
@@ -90,8 +99,20 @@ pub async fn run(cli: Cli) -> CmdResult {
 /// Asks before a destructive action. With `--yes` it goes ahead; without, it refuses when
 /// stdin is not a terminal (exit 2) and asks y/N on one.
 pub fn confirm(yes: bool, action: &str) -> Result<(), CliError> {
+    confirm_losing(yes, action, &[])
+}
+
+/// [`confirm`], first saying what will be lost (e.g. tables and their row counts), on
+/// stderr, whether it then asks or refuses.
+pub fn confirm_losing(yes: bool, action: &str, lost: &[String]) -> Result<(), CliError> {
     if yes {
         return Ok(());
+    }
+    if !lost.is_empty() {
+        eprintln!("This will delete:");
+        for line in lost {
+            eprintln!("  {line}");
+        }
     }
     if !std::io::stdin().is_terminal() {
         return Err(CliError::usage(format!(

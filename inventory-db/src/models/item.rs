@@ -1,15 +1,21 @@
-//! Items and categories: rows of `items` and `categories`, and the shapes handed out.
+//! `items`: the row, its queries, and the shapes handed out (item, summary, search hit).
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Bool, Double, Nullable, Text};
+use diesel_async::RunQueryDsl;
 use inventory_core::{CategoryId, ItemId, LocationId};
 use serde::Serialize;
 
-use crate::schema::{categories, items};
+use crate::conn::{db_run, Conn, Dialect};
+use crate::error::{DbError, Entity};
+use crate::models::{lower, Count};
+use crate::schema::items::{self, dsl as it};
 
-/// An item as stored (internal row type).
-#[derive(Clone, Debug, Queryable, Selectable)]
-#[diesel(table_name = items)]
+/// A row of `items` (what queries read, restores insert and backups write).
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = items, treat_none_as_default_value = false)]
 pub(crate) struct ItemRecord {
     pub id: i64,
     pub name: String,
@@ -27,7 +33,83 @@ pub(crate) struct ItemRecord {
     pub updated_at: NaiveDateTime,
 }
 
+/// The start of a condition "`<column>` is a location in the subtree of the bound id":
+/// `IN (…)` over a recursive walk down from it. Append the bound root id, then
+/// [`SUBTREE_END`]. The text is the same on both engines.
+const SUBTREE_START: &str =
+    " IN (WITH RECURSIVE sub (id, depth) AS (SELECT id, 0 FROM locations WHERE id = ";
+/// The end of [`SUBTREE_START`].
+const SUBTREE_END: &str =
+    " UNION ALL SELECT l.id, s.depth + 1 FROM locations l JOIN sub s ON l.parent_id = s.id \
+     WHERE s.depth < 100000) SELECT id FROM sub)";
+
+/// The type of [`location_filter`]'s condition.
+type InLocation = diesel::expression::SqlLiteral<
+    Bool,
+    diesel::expression::UncheckedBind<
+        diesel::expression::SqlLiteral<Bool>,
+        <i64 as diesel::expression::AsExpression<BigInt>>::Expression,
+    >,
+>;
+
+/// The condition "in `location`" (or "in its subtree") as a query filter.
+fn location_filter(location: LocationId, recursive: bool) -> InLocation {
+    let (start, end) = if recursive {
+        (format!("items.location_id{SUBTREE_START}"), SUBTREE_END)
+    } else {
+        ("items.location_id = ".to_string(), "")
+    };
+    sql::<Bool>(&start).bind::<BigInt, _>(location).sql(end)
+}
+
+/// `location_id = $1`, or "in the subtree of $1", for statements written as text.
+fn location_condition(recursive: bool) -> String {
+    if recursive {
+        format!("location_id{SUBTREE_START}$1{SUBTREE_END}")
+    } else {
+        "location_id = $1".to_string()
+    }
+}
+
+/// One row of `search.sql`.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct SearchRow {
+    #[diesel(sql_type = Text)]
+    pub kind: String,
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Double)]
+    pub rank: f64,
+}
+
+const SEARCH: Dialect = Dialect {
+    postgres: include_str!("../sql/postgres/search.sql"),
+    sqlite: include_str!("../sql/sqlite/search.sql"),
+};
+
+/// One row of `item_totals.sql`: one currency's count, quantity and value, the value in
+/// two parts (`hi` × 2^20 + `lo` cents) so that no engine multiplies past 64 bits.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct TotalsRow {
+    #[diesel(sql_type = Nullable<Text>)]
+    pub currency: Option<String>,
+    #[diesel(sql_type = BigInt)]
+    pub items: i64,
+    #[diesel(sql_type = BigInt)]
+    pub quantity: i64,
+    #[diesel(sql_type = Text)]
+    pub hi: String,
+    #[diesel(sql_type = Text)]
+    pub lo: String,
+}
+
+const TOTALS: Dialect = Dialect {
+    postgres: include_str!("../sql/postgres/item_totals.sql"),
+    sqlite: include_str!("../sql/sqlite/item_totals.sql"),
+};
+
 impl ItemRecord {
+    /// The public shape, given its location's path and its category's name.
     pub(crate) fn into_item(self, location_path: String, category: Option<String>) -> Item {
         Item {
             id: self.id,
@@ -47,25 +129,277 @@ impl ItemRecord {
             updated_at: super::utc(self.updated_at),
         }
     }
-}
 
-/// Insert row for `items`.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = items, treat_none_as_default_value = false)]
-pub(crate) struct ItemInsert {
-    pub name: String,
-    pub description: Option<String>,
-    pub quantity: i64,
-    pub location_id: i64,
-    pub category_id: Option<i64>,
-    pub serial_number: Option<String>,
-    pub purchase_date: Option<NaiveDate>,
-    pub purchase_price_cents: Option<i64>,
-    pub currency: Option<String>,
-    pub warranty_expires: Option<NaiveDate>,
-    pub notes: Option<String>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
+    /// The row with this id, if any.
+    pub(crate) async fn find(conn: &mut Conn, id: ItemId) -> Result<Option<Self>, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = it::items.find(id).select(Self::as_select());
+            query.first(c).await.optional()
+        })?)
+    }
+
+    /// The row with this id; `NotFound` otherwise.
+    pub(crate) async fn get(conn: &mut Conn, id: ItemId) -> Result<Self, DbError> {
+        Self::find(conn, id)
+            .await?
+            .ok_or_else(|| DbError::not_found(Entity::Item, id))
+    }
+
+    /// Inserts a validated item (see [`NewItem::validated`]) in `location`.
+    pub(crate) async fn insert(
+        conn: &mut Conn,
+        item: &NewItem,
+        category_id: Option<CategoryId>,
+        at: NaiveDateTime,
+    ) -> Result<Self, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = diesel::insert_into(it::items)
+                .values((
+                    it::name.eq(&item.name),
+                    it::description.eq(&item.description),
+                    it::quantity.eq(item.quantity),
+                    it::location_id.eq(item.location_id),
+                    it::category_id.eq(category_id),
+                    it::serial_number.eq(&item.serial_number),
+                    it::purchase_date.eq(item.purchase_date),
+                    it::purchase_price_cents.eq(item.purchase_price_cents),
+                    it::currency.eq(&item.currency),
+                    it::warranty_expires.eq(item.warranty_expires),
+                    it::notes.eq(&item.notes),
+                    it::created_at.eq(at),
+                    it::updated_at.eq(at),
+                ))
+                .returning(Self::as_returning());
+            query.get_result(c).await
+        })?)
+    }
+
+    /// Overwrites every field of an item with validated values (location kept).
+    pub(crate) async fn update(
+        conn: &mut Conn,
+        id: ItemId,
+        item: &NewItem,
+        category_id: Option<CategoryId>,
+        at: NaiveDateTime,
+    ) -> Result<Self, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = diesel::update(it::items.find(id))
+                .set((
+                    it::name.eq(&item.name),
+                    it::description.eq(&item.description),
+                    it::quantity.eq(item.quantity),
+                    it::category_id.eq(category_id),
+                    it::serial_number.eq(&item.serial_number),
+                    it::purchase_date.eq(item.purchase_date),
+                    it::purchase_price_cents.eq(item.purchase_price_cents),
+                    it::currency.eq(&item.currency),
+                    it::warranty_expires.eq(item.warranty_expires),
+                    it::notes.eq(&item.notes),
+                    it::updated_at.eq(at),
+                ))
+                .returning(Self::as_returning());
+            query.get_result(c).await
+        })?)
+    }
+
+    /// Moves items to `to`; returns how many rows changed.
+    pub(crate) async fn set_location(
+        conn: &mut Conn,
+        ids: &[ItemId],
+        to: LocationId,
+        at: NaiveDateTime,
+    ) -> Result<usize, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = diesel::update(it::items.filter(it::id.eq_any(ids.to_vec())))
+                .set((it::location_id.eq(to), it::updated_at.eq(at)));
+            query.execute(c).await
+        })?)
+    }
+
+    /// Deletes one item; returns rows deleted.
+    pub(crate) async fn delete(conn: &mut Conn, id: ItemId) -> Result<usize, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = diesel::delete(it::items.find(id));
+            query.execute(c).await
+        })?)
+    }
+
+    /// The rows among `ids` that exist, by id (callers bound the list: a bulk move).
+    pub(crate) async fn by_ids(conn: &mut Conn, ids: &[ItemId]) -> Result<Vec<Self>, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = it::items
+                .filter(it::id.eq_any(ids.to_vec()))
+                .select(Self::as_select())
+                .order(it::id);
+            query.load(c).await
+        })?)
+    }
+
+    /// One page of items matching `filter` (the category resolved to its id), by id,
+    /// after `after_id`.
+    pub(crate) async fn page(
+        conn: &mut Conn,
+        filter: &ItemFilter,
+        category_id: Option<CategoryId>,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Self>, DbError> {
+        let pattern = filter
+            .name_contains
+            .as_deref()
+            .and_then(super::like_pattern);
+        let updated_since = filter.updated_since.map(|t| t.naive_utc());
+        Ok(db_run!(conn, |c| {
+            let mut query = it::items
+                .select(Self::as_select())
+                .filter(it::id.gt(after_id))
+                .into_boxed();
+            match (filter.location_id, filter.recursive) {
+                (Some(loc), false) => query = query.filter(it::location_id.eq(loc)),
+                (Some(loc), true) => query = query.filter(location_filter(loc, true)),
+                (None, _) => {}
+            }
+            if filter.category.is_some() {
+                query = query.filter(it::category_id.eq(category_id));
+            }
+            if let Some(pattern) = &pattern {
+                query = query.filter(lower(it::name).like(pattern.clone()).escape('\\'));
+            }
+            if let Some(t) = updated_since {
+                query = query.filter(it::updated_at.ge(t));
+            }
+            query.order(it::id).limit(limit).load(c).await
+        })?)
+    }
+
+    /// Count, quantity and value per currency of the items in `location` (and below it
+    /// when `recursive`), summed by the engine.
+    pub(crate) async fn totals(
+        conn: &mut Conn,
+        location: LocationId,
+        recursive: bool,
+    ) -> Result<Vec<TotalsRow>, DbError> {
+        let text = TOTALS
+            .sql(conn)
+            .replace("$CONDITION", &location_condition(recursive));
+        Ok(db_run!(conn, |c| {
+            let query = diesel::sql_query(text).bind::<BigInt, _>(location);
+            query.load(c).await
+        })?)
+    }
+
+    /// `(currency, quantity, price)` of every priced item in `location` (and below it when
+    /// `recursive`), for adding up totals that the engine cannot hold in 64 bits.
+    pub(crate) async fn priced(
+        conn: &mut Conn,
+        location: LocationId,
+        recursive: bool,
+    ) -> Result<Vec<(Option<String>, i64, Option<i64>)>, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = it::items
+                .filter(it::purchase_price_cents.is_not_null())
+                .filter(location_filter(location, recursive))
+                .select((it::currency, it::quantity, it::purchase_price_cents));
+            query.load(c).await
+        })?)
+    }
+
+    /// How many items are in the subtree of `root`.
+    pub(crate) async fn count_in_subtree(
+        conn: &mut Conn,
+        root: LocationId,
+    ) -> Result<u64, DbError> {
+        let row: Count = db_run!(conn, |c| {
+            let query = diesel::sql_query(format!(
+                "SELECT count(*) AS n FROM items WHERE location_id{SUBTREE_START}$1{SUBTREE_END}"
+            ))
+            .bind::<BigInt, _>(root);
+            query.get_result(c).await
+        })?;
+        Ok(u64::try_from(row.n).unwrap_or(0))
+    }
+
+    /// Moves every item of the subtree of `root` to `to`.
+    pub(crate) async fn move_subtree_items(
+        conn: &mut Conn,
+        root: LocationId,
+        to: LocationId,
+        at: NaiveDateTime,
+    ) -> Result<usize, DbError> {
+        Ok(db_run!(conn, |c| {
+            // The walk comes first, so that the parameters appear in the order they are
+            // bound (SQLite numbers `$N` by order of appearance, whatever N is).
+            let query = diesel::sql_query(
+                "WITH RECURSIVE sub (id, depth) AS (SELECT id, 0 FROM locations WHERE id = $1 \
+                 UNION ALL SELECT l.id, s.depth + 1 FROM locations l JOIN sub s ON l.parent_id = s.id \
+                 WHERE s.depth < 100000) \
+                 UPDATE items SET location_id = $2, updated_at = $3 WHERE location_id IN (SELECT id FROM sub)",
+            )
+            .bind::<BigInt, _>(root)
+            .bind::<BigInt, _>(to)
+            .bind::<diesel::sql_types::Timestamp, _>(at);
+            query.execute(c).await
+        })?)
+    }
+
+    /// Deletes every item of the subtree of `root`.
+    pub(crate) async fn delete_subtree_items(
+        conn: &mut Conn,
+        root: LocationId,
+    ) -> Result<usize, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = diesel::sql_query(format!(
+                "DELETE FROM items WHERE location_id{SUBTREE_START}$1{SUBTREE_END}"
+            ))
+            .bind::<BigInt, _>(root);
+            query.execute(c).await
+        })?)
+    }
+
+    /// Ranked full-text hits over items and locations; every word must match, as a prefix.
+    pub(crate) async fn search_rows(
+        conn: &mut Conn,
+        words: &[String],
+        limit: i64,
+    ) -> Result<Vec<SearchRow>, DbError> {
+        let text = match conn.backend() {
+            crate::Backend::Postgres => words
+                .iter()
+                .map(|w| format!("{w}:*"))
+                .collect::<Vec<_>>()
+                .join(" & "),
+            crate::Backend::Sqlite => words
+                .iter()
+                .map(|w| format!("\"{w}\"*"))
+                .collect::<Vec<_>>()
+                .join(" "),
+        };
+        let sql = SEARCH.sql(conn);
+        Ok(db_run!(conn, |c| {
+            let query = diesel::sql_query(sql)
+                .bind::<Text, _>(text)
+                .bind::<BigInt, _>(limit);
+            query.load(c).await
+        })?)
+    }
+
+    /// Name and location of each item among `ids` (one page of search hits: bounded).
+    pub(crate) async fn names_and_locations(
+        conn: &mut Conn,
+        ids: &[ItemId],
+    ) -> Result<Vec<(ItemId, String, LocationId)>, DbError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        Ok(db_run!(conn, |c| {
+            let query = it::items.filter(it::id.eq_any(ids.to_vec())).select((
+                it::id,
+                it::name,
+                it::location_id,
+            ));
+            query.load(c).await
+        })?)
+    }
 }
 
 /// An item with where it is: the JSON shape of PRODUCT §4.
@@ -147,6 +481,56 @@ impl NewItem {
             warranty_expires: None,
         }
     }
+
+    /// The item as it would be stored: every field checked by the core's validators
+    /// (the rules of every write path: create, update, import, restore), text trimmed,
+    /// empty optional text dropped, the currency upper-cased. The category is checked as
+    /// a name; whether it exists is the caller's business.
+    pub fn validated(&self) -> Result<NewItem, DbError> {
+        inventory_core::validate_dates(self.purchase_date, self.warranty_expires)?;
+        let (purchase_price_cents, currency) =
+            inventory_core::validate_price(self.purchase_price_cents, self.currency.as_deref())?;
+        Ok(NewItem {
+            name: inventory_core::validate_item_name(&self.name)?,
+            location_id: self.location_id,
+            quantity: inventory_core::validate_quantity(self.quantity)?,
+            category: self
+                .category
+                .as_deref()
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .map(inventory_core::validate_category_name)
+                .transpose()?,
+            description: inventory_core::validate_description(
+                "description",
+                self.description.as_deref(),
+            )?,
+            notes: inventory_core::validate_description("notes", self.notes.as_deref())?,
+            serial_number: inventory_core::validate_serial(self.serial_number.as_deref())?,
+            purchase_date: self.purchase_date,
+            purchase_price_cents,
+            currency,
+            warranty_expires: self.warranty_expires,
+        })
+    }
+}
+
+impl From<&ItemRecord> for NewItem {
+    fn from(r: &ItemRecord) -> Self {
+        NewItem {
+            name: r.name.clone(),
+            location_id: r.location_id,
+            quantity: r.quantity,
+            category: None,
+            description: r.description.clone(),
+            notes: r.notes.clone(),
+            serial_number: r.serial_number.clone(),
+            purchase_date: r.purchase_date,
+            purchase_price_cents: r.purchase_price_cents,
+            currency: r.currency.clone(),
+            warranty_expires: r.warranty_expires,
+        }
+    }
 }
 
 /// What to change; `None` leaves a field, `Some(None)` clears an optional one.
@@ -172,6 +556,13 @@ pub struct ItemChanges {
     pub warranty_expires: Option<Option<NaiveDate>>,
 }
 
+impl ItemChanges {
+    /// True when nothing would change.
+    pub fn is_empty(&self) -> bool {
+        *self == ItemChanges::default()
+    }
+}
+
 /// Which items to list.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ItemFilter {
@@ -181,6 +572,10 @@ pub struct ItemFilter {
     pub recursive: bool,
     /// Only items of this category (by name).
     pub category: Option<String>,
+    /// Only names containing this text (case-insensitive).
+    pub name_contains: Option<String>,
+    /// Only items changed at or after this time.
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
 /// Total value in one currency.
@@ -188,8 +583,10 @@ pub struct ItemFilter {
 pub struct CurrencyTotal {
     /// ISO 4217 code.
     pub currency: String,
-    /// Sum of price × quantity, in cents.
-    pub cents: i64,
+    /// Sum of price × quantity, in cents; exact (128 bits), however large.
+    pub cents: i128,
+    /// The same as an amount, e.g. `"1234.50"`.
+    pub amount: String,
 }
 
 /// Counts and value of the items in a location (and below, when recursive).
@@ -213,24 +610,6 @@ pub enum ItemsOnDelete {
     MoveToParent,
     /// Delete them too.
     Delete,
-}
-
-/// A category row.
-#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, Serialize)]
-#[diesel(table_name = categories)]
-pub struct Category {
-    /// Primary key.
-    pub id: CategoryId,
-    /// Unique name (case-insensitively).
-    pub name: String,
-    /// Optional description.
-    pub description: Option<String>,
-    /// Created (UTC, naive).
-    #[serde(serialize_with = "super::serialize_utc")]
-    pub created_at: NaiveDateTime,
-    /// Last changed (UTC, naive).
-    #[serde(serialize_with = "super::serialize_utc")]
-    pub updated_at: NaiveDateTime,
 }
 
 /// A search hit: PRODUCT §4.

@@ -1,16 +1,21 @@
-//! Locations: the rows of `locations`, and the shapes the library hands out.
+//! `locations`: the row, its queries, and the shapes the library hands out.
 
 use chrono::{DateTime, NaiveDateTime, Utc};
+use diesel::dsl::sql;
 use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Integer, Text};
+use diesel_async::RunQueryDsl;
 use inventory_core::{LocationId, LocationType};
 use serde::Serialize;
 
-use crate::error::DbError;
-use crate::schema::locations;
+use crate::conn::{db_run, Conn, Dialect};
+use crate::error::{DbError, Entity};
+use crate::models::{id_list, lower, Count, UNLIMITED_DEPTH};
+use crate::schema::locations::{self, dsl as l};
 
-/// A location as stored, without its path (internal row type).
-#[derive(Clone, Debug, Queryable, Selectable, QueryableByName)]
-#[diesel(table_name = locations)]
+/// A row of `locations` (what queries read, restores insert and backups write).
+#[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, Insertable, QueryableByName)]
+#[diesel(table_name = locations, treat_none_as_default_value = false)]
 pub(crate) struct LocationRecord {
     pub id: i64,
     pub name: String,
@@ -19,18 +24,48 @@ pub(crate) struct LocationRecord {
     pub parent_id: Option<i64>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// `inventory_core::name_key(name)`; unique among siblings.
+    pub name_key: String,
+}
+
+/// One row of `chains.sql`: an ancestor (or the seed itself, depth 0) of a seed location.
+#[derive(Debug, QueryableByName)]
+pub(crate) struct ChainRow {
+    #[diesel(sql_type = BigInt)]
+    pub seed: i64,
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = Text)]
+    pub location_type: String,
+    #[diesel(sql_type = Integer)]
+    pub depth: i32,
+}
+
+const CHAINS: Dialect = Dialect {
+    postgres: include_str!("../sql/postgres/chains.sql"),
+    sqlite: include_str!("../sql/sqlite/chains.sql"),
+};
+
+/// The sibling-name index's parent expression, written as in the index so that both
+/// engines use it.
+fn parent_key() -> diesel::expression::SqlLiteral<BigInt> {
+    sql::<BigInt>("COALESCE(parent_id, 0)")
 }
 
 impl LocationRecord {
+    /// The row's type.
     pub(crate) fn kind(&self) -> Result<LocationType, DbError> {
         self.location_type.parse().map_err(|e| {
-            DbError::Query(format!(
+            DbError::corrupt(format!(
                 "location {} has a bad type in the database: {e}",
                 self.id
             ))
         })
     }
 
+    /// The public shape, given the full path.
     pub(crate) fn into_location(self, full_path: String) -> Result<Location, DbError> {
         Ok(Location {
             location_type: self.kind()?,
@@ -39,30 +74,247 @@ impl LocationRecord {
             description: self.description,
             parent_id: self.parent_id,
             full_path,
-            created_at: super::utc(self.created_at),
-            updated_at: super::utc(self.updated_at),
+            created_at: self.created_at.and_utc(),
+            updated_at: self.updated_at.and_utc(),
         })
+    }
+
+    /// The row with this id, if any.
+    pub(crate) async fn find(conn: &mut Conn, id: LocationId) -> Result<Option<Self>, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = l::locations.find(id).select(Self::as_select());
+            query.first(c).await.optional()
+        })?)
+    }
+
+    /// The row with this id; `NotFound` naming it as `entity` otherwise.
+    pub(crate) async fn get(
+        conn: &mut Conn,
+        id: LocationId,
+        entity: Entity,
+    ) -> Result<Self, DbError> {
+        Self::find(conn, id)
+            .await?
+            .ok_or_else(|| DbError::not_found(entity, id))
+    }
+
+    /// The child of `parent` (`None`: the root) whose name key is `key`.
+    pub(crate) async fn child_by_key(
+        conn: &mut Conn,
+        parent: Option<LocationId>,
+        key: &str,
+    ) -> Result<Option<Self>, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = l::locations
+                .select(Self::as_select())
+                .filter(parent_key().eq(parent.unwrap_or(0)))
+                .filter(l::name_key.eq(key));
+            query.first(c).await.optional()
+        })?)
+    }
+
+    /// Inserts a new location; its id comes from the table's sequence.
+    pub(crate) async fn insert(
+        conn: &mut Conn,
+        name: &str,
+        name_key: &str,
+        description: Option<&str>,
+        kind: LocationType,
+        parent: Option<LocationId>,
+        at: NaiveDateTime,
+    ) -> Result<Self, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = diesel::insert_into(l::locations)
+                .values((
+                    l::name.eq(name),
+                    l::name_key.eq(name_key),
+                    l::description.eq(description),
+                    l::location_type.eq(kind.as_str()),
+                    l::parent_id.eq(parent),
+                    l::created_at.eq(at),
+                    l::updated_at.eq(at),
+                ))
+                .returning(Self::as_returning());
+            query.get_result(c).await
+        })?)
+    }
+
+    /// Sets name (with its key), description and type.
+    pub(crate) async fn update_attributes(
+        conn: &mut Conn,
+        id: LocationId,
+        name: &str,
+        name_key: &str,
+        description: Option<&str>,
+        kind: LocationType,
+        at: NaiveDateTime,
+    ) -> Result<Self, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = diesel::update(l::locations.find(id))
+                .set((
+                    l::name.eq(name),
+                    l::name_key.eq(name_key),
+                    l::description.eq(description),
+                    l::location_type.eq(kind.as_str()),
+                    l::updated_at.eq(at),
+                ))
+                .returning(Self::as_returning());
+            query.get_result(c).await
+        })?)
+    }
+
+    /// Re-parents one row.
+    pub(crate) async fn set_parent(
+        conn: &mut Conn,
+        id: LocationId,
+        parent: Option<LocationId>,
+        at: NaiveDateTime,
+    ) -> Result<Self, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = diesel::update(l::locations.find(id))
+                .set((l::parent_id.eq(parent), l::updated_at.eq(at)))
+                .returning(Self::as_returning());
+            query.get_result(c).await
+        })?)
+    }
+
+    /// Deletes a row and, by `ON DELETE CASCADE`, everything below it; returns rows deleted here.
+    pub(crate) async fn delete(conn: &mut Conn, id: LocationId) -> Result<usize, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = diesel::delete(l::locations.find(id));
+            query.execute(c).await
+        })?)
+    }
+
+    /// How many locations the subtree of `id` holds, itself included.
+    pub(crate) async fn subtree_size(conn: &mut Conn, id: LocationId) -> Result<u64, DbError> {
+        let row: Count = db_run!(conn, |c| {
+            let query =
+                diesel::sql_query(include_str!("../sql/subtree_size.sql")).bind::<BigInt, _>(id);
+            query.get_result(c).await
+        })?;
+        Ok(u64::try_from(row.n).unwrap_or(0))
+    }
+
+    /// How many direct children a location has.
+    pub(crate) async fn child_count(conn: &mut Conn, id: LocationId) -> Result<i64, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = l::locations.filter(l::parent_id.eq(id)).count();
+            query.get_result(c).await
+        })?)
+    }
+
+    /// The distinct types of a location's children.
+    pub(crate) async fn child_types(
+        conn: &mut Conn,
+        id: LocationId,
+    ) -> Result<Vec<String>, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = l::locations
+                .filter(l::parent_id.eq(id))
+                .select(l::location_type)
+                .distinct();
+            query.load(c).await
+        })?)
+    }
+
+    /// One page of rows matching `filter`, by id, after `after_id`; `limit` rows at most.
+    pub(crate) async fn page(
+        conn: &mut Conn,
+        filter: &LocationFilter,
+        after_id: i64,
+        limit: i64,
+    ) -> Result<Vec<Self>, DbError> {
+        let pattern = filter
+            .name_contains
+            .as_deref()
+            .and_then(super::like_pattern);
+        let updated_since = filter.updated_since.map(|t| t.naive_utc());
+        Ok(db_run!(conn, |c| {
+            let mut query = l::locations
+                .select(Self::as_select())
+                .filter(l::id.gt(after_id))
+                .into_boxed();
+            if let Some(t) = filter.location_type {
+                query = query.filter(l::location_type.eq(t.as_str()));
+            }
+            if filter.roots_only {
+                query = query.filter(l::parent_id.is_null());
+            }
+            if let Some(p) = filter.parent_id {
+                query = query.filter(l::parent_id.eq(p));
+            }
+            if let Some(pattern) = &pattern {
+                query = query.filter(lower(l::name).like(pattern.clone()).escape('\\'));
+            }
+            if let Some(t) = updated_since {
+                query = query.filter(l::updated_at.ge(t));
+            }
+            query.order(l::id).limit(limit).load(c).await
+        })?)
+    }
+
+    /// The ancestor chain of each id (itself at depth 0, then parent, ...), from one
+    /// recursive query; the ids travel as one JSON bind, however many there are.
+    pub(crate) async fn chains(
+        conn: &mut Conn,
+        ids: &[LocationId],
+    ) -> Result<Vec<ChainRow>, DbError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = CHAINS.sql(conn);
+        Ok(db_run!(conn, |c| {
+            let query = diesel::sql_query(sql).bind::<Text, _>(id_list(ids));
+            query.load(c).await
+        })?)
+    }
+
+    /// A location and its descendants down to `max_depth` levels (`None`: every root's
+    /// tree), in no particular order.
+    pub(crate) async fn subtree(
+        conn: &mut Conn,
+        root: Option<LocationId>,
+        max_depth: Option<u32>,
+    ) -> Result<Vec<LocationRecord>, DbError> {
+        let depth = max_depth.map_or(UNLIMITED_DEPTH, |d| {
+            i32::try_from(d).unwrap_or(i32::MAX).min(UNLIMITED_DEPTH)
+        });
+        Ok(match root {
+            Some(id) => db_run!(conn, |c| {
+                let query = diesel::sql_query(include_str!("../sql/subtree.sql"))
+                    .bind::<BigInt, _>(id)
+                    .bind::<Integer, _>(depth);
+                query.load(c).await
+            })?,
+            None => db_run!(conn, |c| {
+                let query =
+                    diesel::sql_query(include_str!("../sql/forest.sql")).bind::<Integer, _>(depth);
+                query.load(c).await
+            })?,
+        })
+    }
+
+    /// Every row's tree columns (id, parent, type, name, name key), by id, in one read.
+    pub(crate) async fn tree_columns(conn: &mut Conn) -> Result<Vec<TreeColumns>, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = l::locations
+                .select((l::id, l::parent_id, l::location_type, l::name, l::name_key))
+                .order(l::id);
+            query.load(c).await
+        })?)
     }
 }
 
-/// Insert row for `locations`.
-#[derive(Debug, Insertable)]
-#[diesel(table_name = locations)]
-pub(crate) struct LocationInsert<'a> {
-    pub name: &'a str,
-    pub description: Option<&'a str>,
-    pub location_type: &'a str,
-    pub parent_id: Option<i64>,
-    pub created_at: NaiveDateTime,
-    pub updated_at: NaiveDateTime,
-}
+/// `(id, parent_id, location_type, name, name_key)` of one row.
+pub(crate) type TreeColumns = (i64, Option<i64>, String, String, String);
 
 /// A location with its full path: the JSON shape of PRODUCT §3.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Location {
     /// Primary key.
     pub id: LocationId,
-    /// Name, unique among its siblings (case-insensitively).
+    /// Name, unique among its siblings (by name key).
     pub name: String,
     /// Optional free text.
     pub description: Option<String>,
@@ -143,15 +395,20 @@ pub struct LocationFilter {
     pub parent_id: Option<LocationId>,
     /// Only names containing this text (case-insensitive).
     pub name_contains: Option<String>,
+    /// Only locations changed at or after this time.
+    pub updated_since: Option<DateTime<Utc>>,
 }
 
-/// A location and its children, for `tree`.
+/// A location and its children, nested: [`Outline::into_trees`].
+///
+/// Dropping a tree is iterative, however deep it is. Serialising it with serde recurses
+/// once per level; to write trees of any depth use [`Outline::write_json`], which does not.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct TreeNode {
     /// The location.
     #[serde(flatten)]
     pub location: Location,
-    /// Children, ordered by name.
+    /// Children, ordered by name key.
     pub children: Vec<TreeNode>,
 }
 
@@ -165,6 +422,183 @@ impl TreeNode {
             stack.extend(node.children.iter());
         }
         n
+    }
+}
+
+impl Drop for TreeNode {
+    fn drop(&mut self) {
+        // The default drop recurses once per level; a deep chain would overflow the stack.
+        let mut stack = std::mem::take(&mut self.children);
+        while let Some(mut node) = stack.pop() {
+            stack.append(&mut node.children);
+        }
+    }
+}
+
+/// One location of an [`Outline`]: its fields and its depth below the outline's top.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OutlineNode {
+    /// 0 for a top node, 1 for its children, and so on.
+    pub depth: usize,
+    /// Primary key.
+    pub id: LocationId,
+    /// Name.
+    pub name: String,
+    /// Optional free text.
+    pub description: Option<String>,
+    /// Type.
+    pub location_type: LocationType,
+    /// The parent, `None` for a root.
+    pub parent_id: Option<LocationId>,
+    /// When it was created (UTC).
+    pub created_at: DateTime<Utc>,
+    /// When it last changed (UTC).
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A subtree (or every root's tree) in depth-first pre-order, siblings ordered by name key:
+/// what `tree` prints. Holds each location once, without full paths, so its size is linear
+/// in the number of locations however deep the tree is; paths are built as it is written.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Outline {
+    pub(crate) nodes: Vec<OutlineNode>,
+    /// The full path of the top node's parent, when the outline is one location's subtree.
+    pub(crate) top_parent_path: Option<String>,
+}
+
+impl Outline {
+    /// An outline of these nodes (already in pre-order with their depths), for callers
+    /// that build one themselves.
+    pub fn from_nodes(nodes: Vec<OutlineNode>) -> Outline {
+        Outline {
+            nodes,
+            top_parent_path: None,
+        }
+    }
+
+    /// Every location, in pre-order.
+    pub fn nodes(&self) -> &[OutlineNode] {
+        &self.nodes
+    }
+
+    /// True when there is no location at all.
+    pub fn is_empty(&self) -> bool {
+        self.nodes.is_empty()
+    }
+
+    /// Calls `f` with each node and its full path, in pre-order; one path buffer is reused.
+    pub fn for_each_with_path(&self, mut f: impl FnMut(&OutlineNode, &str)) {
+        let mut path = String::new();
+        // ends[d]: the length of `path` after the node at depth d.
+        let mut ends: Vec<usize> = Vec::new();
+        for node in &self.nodes {
+            ends.truncate(node.depth);
+            path.truncate(ends.last().copied().unwrap_or(0));
+            if node.depth == 0 {
+                if let Some(prefix) = &self.top_parent_path {
+                    path.push_str(prefix);
+                    path.push_str(inventory_core::PATH_SEPARATOR);
+                }
+            } else {
+                path.push_str(inventory_core::PATH_SEPARATOR);
+            }
+            path.push_str(&node.name);
+            ends.push(path.len());
+            f(node, &path);
+        }
+    }
+
+    /// Writes the outline as nested JSON — each location (PRODUCT §3 shape, with its full
+    /// path) plus `children` — iteratively: stack and memory stay linear in the number of
+    /// locations whatever the depth. One top node is written as an object unless `as_array`;
+    /// several (or none) as an array.
+    pub fn write_json(&self, as_array: bool, out: &mut dyn std::io::Write) -> std::io::Result<()> {
+        let tops = self.nodes.iter().filter(|n| n.depth == 0).count();
+        let array = as_array || tops != 1;
+        if array {
+            out.write_all(b"[")?;
+        }
+        let mut open = 0usize;
+        let mut previous_depth: Option<usize> = None;
+        let mut result: std::io::Result<()> = Ok(());
+        self.for_each_with_path(|node, path| {
+            if result.is_err() {
+                return;
+            }
+            result = (|| -> std::io::Result<()> {
+                match previous_depth {
+                    Some(d) if node.depth > d => {}
+                    Some(d) => {
+                        for _ in node.depth..=d {
+                            out.write_all(b"]}")?;
+                            open -= 1;
+                        }
+                        out.write_all(b",")?;
+                    }
+                    None => {}
+                }
+                let fields = serde_json::to_vec(&Location {
+                    id: node.id,
+                    name: node.name.clone(),
+                    description: node.description.clone(),
+                    location_type: node.location_type,
+                    parent_id: node.parent_id,
+                    full_path: path.to_string(),
+                    created_at: node.created_at,
+                    updated_at: node.updated_at,
+                })
+                .map_err(std::io::Error::other)?;
+                out.write_all(&fields[..fields.len().saturating_sub(1)])?;
+                out.write_all(b",\"children\":[")?;
+                open += 1;
+                previous_depth = Some(node.depth);
+                Ok(())
+            })();
+        });
+        result?;
+        for _ in 0..open {
+            out.write_all(b"]}")?;
+        }
+        if array {
+            out.write_all(b"]")?;
+        }
+        Ok(())
+    }
+
+    /// The outline as nested trees, every node with its full path.
+    pub fn into_trees(self) -> Vec<TreeNode> {
+        let mut tops: Vec<TreeNode> = Vec::new();
+        let mut stack: Vec<TreeNode> = Vec::new();
+        fn attach(stack: &mut [TreeNode], tops: &mut Vec<TreeNode>, node: TreeNode) {
+            match stack.last_mut() {
+                Some(parent) => parent.children.push(node),
+                None => tops.push(node),
+            }
+        }
+        self.for_each_with_path(|node, path| {
+            while stack.len() > node.depth {
+                if let Some(done) = stack.pop() {
+                    attach(&mut stack, &mut tops, done);
+                }
+            }
+            stack.push(TreeNode {
+                location: Location {
+                    id: node.id,
+                    name: node.name.clone(),
+                    description: node.description.clone(),
+                    location_type: node.location_type,
+                    parent_id: node.parent_id,
+                    full_path: path.to_string(),
+                    created_at: node.created_at,
+                    updated_at: node.updated_at,
+                },
+                children: Vec::new(),
+            });
+        });
+        while let Some(done) = stack.pop() {
+            attach(&mut stack, &mut tops, done);
+        }
+        tops
     }
 }
 

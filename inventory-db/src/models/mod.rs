@@ -1,10 +1,26 @@
-//! Public record types returned by [`crate::Database`], one file per table.
+//! The tables: one file per table, each with its row struct (what queries read, restores
+//! insert and backups write), the queries on that table as inherent async functions taking
+//! a [`crate::Conn`], and the public shapes the library hands out for it.
 
+pub mod api_token;
+pub mod category;
 pub mod item;
 pub mod location;
 pub mod user;
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};
+use diesel::sql_types::Text;
+
+use crate::error::DbError;
+
+/// Depth bound for "no limit" in recursive queries: far deeper than any home, and it
+/// stops a walk on damaged data that holds a cycle.
+pub(crate) const UNLIMITED_DEPTH: i32 = 100_000;
+
+diesel::define_sql_function! {
+    /// SQL `lower()`.
+    fn lower(x: Text) -> Text;
+}
 
 /// The current time in UTC at microsecond precision (what both backends store exactly).
 pub(crate) fn now() -> NaiveDateTime {
@@ -13,8 +29,49 @@ pub(crate) fn now() -> NaiveDateTime {
         .unwrap_or(now)
 }
 
-pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
-    t.and_utc()
+/// Ids as one JSON array bind (`[1,2,3]`): recursive and `IN` queries read them with
+/// `json_each` (SQLite) or `jsonb_array_elements_text` (PostgreSQL), so no statement ever
+/// binds an unbounded list of parameters.
+pub(crate) fn id_list(ids: &[i64]) -> String {
+    let mut out = String::with_capacity(ids.len() * 8 + 2);
+    out.push('[');
+    for (i, id) in ids.iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
+    }
+    out.push(']');
+    out
+}
+
+/// `%text%` for a case-insensitive LIKE, with the wildcards in `text` escaped; `None` for
+/// blank text.
+pub(crate) fn like_pattern(text: &str) -> Option<String> {
+    let text = text.trim();
+    (!text.is_empty()).then(|| {
+        format!(
+            "%{}%",
+            text.to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_")
+        )
+    })
+}
+
+/// One nullable text column `v` (a setting, a check's finding, a schema line).
+#[derive(Debug, diesel::QueryableByName)]
+pub(crate) struct OneText {
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub v: Option<String>,
+}
+
+/// One count `n`.
+#[derive(Debug, diesel::QueryableByName)]
+pub(crate) struct Count {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    pub n: i64,
 }
 
 /// A page of results and the cursor that continues it.
@@ -26,7 +83,7 @@ pub struct Page<T> {
     pub next_cursor: Option<String>,
 }
 
-/// Which page of a list to return: keyset pagination by id.
+/// Which page of a list to return: keyset pagination by id, with an opaque cursor.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PageRequest {
     /// Most records on the page (1..=[`PageRequest::MAX_LIMIT`]; 0 means the default).
@@ -34,6 +91,9 @@ pub struct PageRequest {
     /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
+
+/// Cursors look like `c` followed by the last id in hex: opaque to clients, checked on the way in.
+const CURSOR_PREFIX: char = 'c';
 
 impl PageRequest {
     /// Records per page when none is asked for.
@@ -49,13 +109,13 @@ impl PageRequest {
         }
     }
 
-    pub(crate) fn effective_limit(&self) -> Result<i64, crate::DbError> {
+    pub(crate) fn effective_limit(&self) -> Result<i64, DbError> {
         match self.limit {
             0 => Ok(i64::from(Self::DEFAULT_LIMIT)),
-            n if n > Self::MAX_LIMIT => Err(crate::DbError::Invalid(format!(
-                "limit {n} is too large; at most {} are allowed",
-                Self::MAX_LIMIT
-            ))),
+            n if n > Self::MAX_LIMIT => Err(DbError::BadParameter {
+                field: "limit",
+                reason: format!("{n} is too large; at most {} are allowed", Self::MAX_LIMIT),
+            }),
             n => Ok(i64::from(n)),
         }
     }
@@ -68,22 +128,28 @@ impl PageRequest {
         id_of: impl Fn(&T) -> i64,
     ) -> Option<String> {
         if records.len() as i64 > limit {
-            records.truncate(limit as usize);
-            records.last().map(|r| id_of(r).to_string())
+            records.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            records
+                .last()
+                .map(|r| format!("{CURSOR_PREFIX}{:x}", id_of(r)))
         } else {
             None
         }
     }
 
-    pub(crate) fn after_id(&self) -> Result<i64, crate::DbError> {
-        match &self.cursor {
-            None => Ok(0),
-            Some(c) => c
-                .parse::<i64>()
-                .ok()
-                .filter(|v| *v >= 0)
-                .ok_or_else(|| crate::DbError::Invalid(format!("invalid cursor \"{c}\""))),
-        }
+    pub(crate) fn after_id(&self) -> Result<i64, DbError> {
+        let Some(cursor) = &self.cursor else {
+            return Ok(0);
+        };
+        cursor
+            .strip_prefix(CURSOR_PREFIX)
+            .filter(|hex| !hex.is_empty() && hex.len() <= 16)
+            .and_then(|hex| i64::from_str_radix(hex, 16).ok())
+            .filter(|id| *id >= 0)
+            .ok_or_else(|| DbError::BadParameter {
+                field: "cursor",
+                reason: format!("\"{cursor}\" is not a cursor of this list"),
+            })
     }
 }
 
@@ -99,4 +165,9 @@ pub(crate) fn serialize_opt_utc<S: serde::Serializer>(
     s: S,
 ) -> Result<S::Ok, S::Error> {
     serde::Serialize::serialize(&t.map(|t| t.and_utc()), s)
+}
+
+/// UTC `DateTime` of a stored timestamp.
+pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
+    t.and_utc()
 }

@@ -9,6 +9,6 @@ WITH RECURSIVE sub (id, depth) AS (
     JOIN sub s ON l.parent_id = s.id
     WHERE s.depth < $2
 )
-SELECT l.id, l.name, l.description, l.location_type, l.parent_id, l.created_at, l.updated_at, s.depth
+SELECT l.id, l.name, l.description, l.location_type, l.parent_id, l.created_at, l.updated_at, l.name_key, s.depth
 FROM sub s
 JOIN locations l ON l.id = s.id

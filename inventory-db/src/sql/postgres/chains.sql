@@ -3,7 +3,7 @@
 WITH RECURSIVE chain (seed, id, parent_id, name, location_type, depth) AS (
     SELECT id, id, parent_id, name, location_type, 0
     FROM locations
-    WHERE id = ANY ($1)
+    WHERE id IN (SELECT (jsonb_array_elements_text($1::jsonb))::bigint)
     UNION ALL
     SELECT c.seed, l.id, l.parent_id, l.name, l.location_type, c.depth + 1
     FROM chain c

@@ -9,33 +9,42 @@
 //!
 //! Restore and copy are all-or-nothing: the whole input is read and checked first (syntax,
 //! counts, checksum, schema version, the location tree, references between tables, unique
-//! names and hashes), and only then is the target migrated if needed and replaced in one
-//! write transaction.
+//! names and hashes, and every value with the validators of the live write paths), and
+//! only then is the target migrated if needed and replaced in one tree-write transaction.
 
 mod format;
 mod tables;
 
 use std::collections::{HashMap, HashSet};
 use std::io::{Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use inventory_core::{
-    analyze, name_key, validate_category_name, validate_description, validate_item_name,
-    validate_location_name, validate_price, validate_quantity, validate_serial, validate_username,
-    LocationRow, LocationType, Role, TypeRules,
+    analyze, validate_description, validate_location_name, LocationRow, LocationType, Role,
+    TypeRules,
 };
 use serde::Serialize;
 
-use crate::admin::TableCount;
 use crate::config::Backend;
-use crate::error::DbError;
+use crate::conn::{Conn, TxMode};
+use crate::error::{DbError, FileKind};
+use crate::files::{OutputFile, Overwrite};
+use crate::models::item::NewItem;
+use crate::ops::admin::TableCount;
 use crate::pool::Database;
-use tables::{LocationData, Snapshot, TABLES};
+pub use crate::Progress;
+use tables::{ColumnType, Snapshot, TableSpec};
 
 /// The `format` field of every backup header.
 pub const FORMAT_NAME: &str = "home-inventory-backup";
 /// The backup format version this program writes, and the newest it reads.
 pub const FORMAT_VERSION: u32 = 1;
+/// The largest id a backup may hold (2^53 − 1: exact in every JSON reader, and far from
+/// the end of either engine's id sequences).
+pub const MAX_ID: i64 = (1 << 53) - 1;
+
+/// Rows per bulk INSERT statement (one JSON bind each).
+const INSERT_BATCH: usize = 5_000;
 
 /// Compression of a backup file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -88,107 +97,9 @@ pub struct BackupSummary {
     pub total_rows: u64,
 }
 
-/// Called with (rows done, rows total) as work progresses; the CLI drives a progress bar with it.
-pub type Progress<'a> = &'a (dyn Fn(u64, u64) + Send + Sync);
-
-/// Per-backend queries: `backup/queries.rs` compiled once for each, like `store`.
-mod pg {
-    pub(crate) type Conn = diesel_async::AsyncPgConnection;
-
-    const RESET_SEQUENCES: &str = include_str!("sql/postgres/reset_sequences.sql");
-
-    /// A read-only REPEATABLE READ transaction: every table from one snapshot.
-    macro_rules! read_tx {
-        ($conn:expr, |$c:ident| $body:expr) => {
-            $conn
-                .build_transaction()
-                .read_only()
-                .repeatable_read()
-                .run(async |$c: &mut Conn| $body)
-                .await
-        };
-    }
-
-    /// A write transaction holding the tree write lock, so that a restore serialises with
-    /// moves and with other restores.
-    macro_rules! write_tx {
-        ($conn:expr, |$c:ident| $body:expr) => {
-            diesel_async::AsyncConnection::transaction($conn, async |$c: &mut Conn| {
-                diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-                    .bind::<diesel::sql_types::BigInt, _>(crate::store::TREE_WRITE_LOCK_KEY)
-                    .execute($c)
-                    .await?;
-                $body
-            })
-            .await
-        };
-    }
-
-    /// One multi-row INSERT.
-    macro_rules! insert_batch {
-        ($c:expr, $table:expr, $rows:expr) => {
-            diesel::insert_into($table).values($rows).execute($c).await
-        };
-    }
-
-    include!("backup/queries.rs");
-}
-
-mod sqlite {
-    pub(crate) type Conn = crate::pool::SqliteConn;
-
-    const RESET_SEQUENCES: &str = include_str!("sql/sqlite/reset_sequences.sql");
-
-    /// A read transaction: in WAL mode, one snapshot of every table.
-    macro_rules! read_tx {
-        ($conn:expr, |$c:ident| $body:expr) => {
-            diesel_async::AsyncConnection::transaction($conn, async |$c: &mut Conn| $body).await
-        };
-    }
-
-    /// `BEGIN IMMEDIATE`: SQLite's write lock from the start.
-    macro_rules! write_tx {
-        ($conn:expr, |$c:ident| $body:expr) => {
-            $conn
-                .immediate_transaction(async |$c: &mut Conn| $body)
-                .await
-        };
-    }
-
-    /// One multi-row INSERT. diesel builds SQLite's multi-row INSERT only on its sync
-    /// connection (diesel-async lacks that dispatch), so it runs there, inside the same
-    /// transaction, with an owned copy of the rows.
-    macro_rules! insert_batch {
-        ($c:expr, $table:expr, $rows:expr) => {{
-            let rows = $rows.to_vec();
-            $c.spawn_blocking(move |sync| {
-                diesel::RunQueryDsl::execute(diesel::insert_into($table).values(&rows), sync)
-            })
-            .await
-        }};
-    }
-
-    include!("backup/queries.rs");
-}
-
-/// Runs `$body` with `$conn` a pooled connection and `backend` that backend's module.
-macro_rules! backup_run {
-    ($db:expr, |$conn:ident| $body:expr) => {
-        match &$db.pool {
-            crate::pool::Pool::Postgres(pool) => {
-                use crate::backup::pg as backend;
-                let mut guard = pool.get().await?;
-                let $conn: &mut diesel_async::AsyncPgConnection = &mut guard;
-                $body
-            }
-            crate::pool::Pool::Sqlite(pool) => {
-                use crate::backup::sqlite as backend;
-                let mut guard = pool.get().await?;
-                let $conn: &mut crate::pool::SqliteConn = &mut guard;
-                $body
-            }
-        }
-    };
+/// Home Inventory's data tables, parents first (what a backup holds; what `db drop` drops).
+pub fn table_names() -> [&'static str; 5] {
+    Snapshot::specs().map(|s| s.name)
 }
 
 fn summary(schema_version: &str, snapshot: &Snapshot) -> BackupSummary {
@@ -207,69 +118,75 @@ fn summary(schema_version: &str, snapshot: &Snapshot) -> BackupSummary {
     }
 }
 
-/// The migration versions this program knows for a backend, oldest first.
-fn program_versions(backend: Backend) -> Result<Vec<String>, DbError> {
-    use diesel::migration::MigrationSource;
-    let error = |e: Box<dyn std::error::Error + Send + Sync>| DbError::Migration(e.to_string());
-    Ok(match backend {
-        Backend::Postgres => {
-            MigrationSource::<diesel::pg::Pg>::migrations(&crate::migrations::POSTGRES)
-                .map_err(error)?
-                .iter()
-                .map(|m| m.name().version().to_string())
-                .collect()
-        }
-        Backend::Sqlite => {
-            MigrationSource::<diesel::sqlite::Sqlite>::migrations(&crate::migrations::SQLITE)
-                .map_err(error)?
-                .iter()
-                .map(|m| m.name().version().to_string())
-                .collect()
-        }
-    })
+/// A problem with the backup's content, not tied to one line.
+fn bad(reason: impl Into<String>) -> DbError {
+    DbError::file(FileKind::Backup, None, reason)
 }
 
 /// Refuses a backup whose schema this program does not know (newer, or unknown).
 fn check_schema_version(backend: Backend, version: &str) -> Result<(), DbError> {
-    let known = program_versions(backend)?;
+    let known = crate::migrations::known_versions(backend)?;
     if known.iter().any(|k| k == version) {
         return Ok(());
     }
     match known.last() {
-        Some(latest) if (version.len(), version) < (latest.len(), latest.as_str()) => {
-            Err(DbError::Invalid(format!(
-                "backup schema version {version} is not a migration this program knows"
-            )))
-        }
-        latest => Err(DbError::Invalid(format!(
+        Some(latest) if (version.len(), version) < (latest.len(), latest.as_str()) => Err(bad(
+            format!("backup schema version {version} is not a migration this program knows"),
+        )),
+        latest => Err(bad(format!(
             "backup schema version {version} is newer than this program's latest migration ({}); upgrade Home Inventory",
             latest.map_or("none", String::as_str)
         ))),
     }
 }
 
-/// Checks what a backup means, beyond its syntax: primary-key order, valid values, a
-/// location tree without orphans, cycles or duplicate sibling names, and (see
-/// [`validate_others`]) the other tables' references and unique values. Type-rule findings
-/// are allowed: a database may run with other rules than the default set.
+/// Checks what a backup means, beyond its syntax: ids in increasing order and in range,
+/// a location tree without orphans, cycles or duplicate sibling names, and (see
+/// [`validate_others`]) every value as the live write paths check it, references between
+/// tables and unique names. Type-rule findings are allowed: a database may run with other
+/// rules than the default set.
 fn validate(snapshot: &Snapshot) -> Result<(), DbError> {
-    for (index, table) in TABLES.iter().enumerate() {
-        let keys = snapshot.keys(index);
+    for table in snapshot.tables() {
+        let keys = table.keys();
+        if let Some(id) = keys.iter().find(|id| !(1..=MAX_ID).contains(*id)) {
+            return Err(bad(format!(
+                "backup table {}: id {id} is outside 1 to {MAX_ID}",
+                table.spec().name
+            )));
+        }
         if let Some(w) = keys.windows(2).find(|w| w[1] <= w[0]) {
-            return Err(DbError::Invalid(format!(
+            return Err(bad(format!(
                 "backup table {}: id {} follows id {}; rows must be in increasing primary-key order",
-                table.name, w[1], w[0]
+                table.spec().name,
+                w[1],
+                w[0]
             )));
         }
     }
     let mut rows = Vec::with_capacity(snapshot.locations.len());
     for loc in &snapshot.locations {
-        let bad = |what: String| DbError::Invalid(format!("backup location {}: {what}", loc.id));
+        let bad = |what: String| bad(format!("backup location {}: {what}", loc.id));
         let location_type: LocationType =
             loc.location_type.parse().map_err(|e| bad(format!("{e}")))?;
-        validate_location_name(&loc.name).map_err(|e| bad(e.to_string()))?;
-        validate_description("description", loc.description.as_deref())
-            .map_err(|e| bad(e.to_string()))?;
+        if location_type.as_str() != loc.location_type {
+            return Err(bad(format!(
+                "location_type \"{}\" must be written {}",
+                loc.location_type,
+                location_type.as_str()
+            )));
+        }
+        canonical(
+            "name",
+            &loc.name,
+            validate_location_name(&loc.name).map(Some),
+        )
+        .map_err(&bad)?;
+        canonical_opt(
+            "description",
+            &loc.description,
+            validate_description("description", loc.description.as_deref()),
+        )
+        .map_err(&bad)?;
         rows.push(LocationRow {
             id: loc.id,
             parent_id: loc.parent_id,
@@ -279,26 +196,24 @@ fn validate(snapshot: &Snapshot) -> Result<(), DbError> {
     }
     let report = analyze(&rows, &TypeRules::default());
     if let Some(id) = report.duplicate_ids.first() {
-        return Err(DbError::Invalid(format!(
-            "backup has location id {id} more than once"
-        )));
+        return Err(bad(format!("backup has location id {id} more than once")));
     }
     if let Some(o) = report.orphans.first() {
-        return Err(DbError::Invalid(format!(
+        return Err(bad(format!(
             "backup location {} is an orphan: its parent {} is not in the backup",
             o.id, o.missing_parent_id
         )));
     }
     if let Some(c) = report.cycles.first() {
         let ids: Vec<String> = c.members.iter().map(i64::to_string).collect();
-        return Err(DbError::Invalid(format!(
+        return Err(bad(format!(
             "backup locations form a cycle of parents: {}",
             ids.join(" → ")
         )));
     }
     if let Some(d) = report.duplicate_names.first() {
         let ids: Vec<String> = d.ids.iter().map(i64::to_string).collect();
-        return Err(DbError::Invalid(format!(
+        return Err(bad(format!(
             "backup locations {} are siblings with the same name",
             ids.join(", ")
         )));
@@ -306,44 +221,82 @@ fn validate(snapshot: &Snapshot) -> Result<(), DbError> {
     validate_others(snapshot)
 }
 
+/// A stored value must be what the validator makes of it (no surrounding spaces, no
+/// other spelling): otherwise the live code would store something else, or refuse it.
+fn canonical(
+    field: &str,
+    stored: &str,
+    checked: Result<Option<String>, inventory_core::ValidationError>,
+) -> Result<(), String> {
+    match checked.map_err(|e| e.to_string())? {
+        Some(v) if v == stored => Ok(()),
+        _ => Err(format!(
+            "{field} \"{stored}\" is not stored as the program writes it"
+        )),
+    }
+}
+
+/// [`canonical`] for an optional value.
+fn canonical_opt(
+    field: &str,
+    stored: &Option<String>,
+    checked: Result<Option<String>, inventory_core::ValidationError>,
+) -> Result<(), String> {
+    match (stored, checked.map_err(|e| e.to_string())?) {
+        (None, None) => Ok(()),
+        (Some(s), Some(v)) if *s == v => Ok(()),
+        (Some(s), _) => Err(format!(
+            "{field} \"{s}\" is not stored as the program writes it"
+        )),
+        (None, Some(_)) => Err(format!("{field} is not stored as the program writes it")),
+    }
+}
+
 /// The line number (1-based, the header being line 1) of row `row` of table `table`:
-/// the file holds the tables in [`TABLES`] order, a table it leaves out having no rows.
-fn line_of(snapshot: &Snapshot, table: &str, row: usize) -> usize {
+/// the file holds the tables in backup order, a table it leaves out having no rows.
+fn line_of(snapshot: &Snapshot, table: &str, row: usize) -> u64 {
     let before: u64 = snapshot
         .counts()
         .into_iter()
         .take_while(|(name, _)| *name != table)
         .map(|(_, n)| n)
         .sum();
-    usize::try_from(before)
-        .unwrap_or(usize::MAX)
-        .saturating_add(row)
-        .saturating_add(2)
+    before.saturating_add(row as u64).saturating_add(2)
 }
 
-/// Checks categories, items, users and API tokens: valid values, references to rows
-/// present in the backup, and the uniqueness the schema demands.
+/// Checks categories, items, users and API tokens: every value as the live write paths
+/// check it, references to rows present in the backup, and the uniqueness the schema demands.
 fn validate_others(snapshot: &Snapshot) -> Result<(), DbError> {
     let bad = |table: &str, row: usize, id: i64, what: String| {
-        DbError::Invalid(format!(
-            "backup line {} ({table} id {id}): {what}",
-            line_of(snapshot, table, row)
-        ))
+        DbError::file(
+            FileKind::Backup,
+            Some(line_of(snapshot, table, row)),
+            format!("({table} id {id}): {what}"),
+        )
     };
     let locations: HashSet<i64> = snapshot.locations.iter().map(|l| l.id).collect();
 
-    let mut categories: HashMap<String, i64> = HashMap::new();
+    let mut categories: HashMap<&str, i64> = HashMap::new();
     for (row, c) in snapshot.categories.iter().enumerate() {
         let bad = |what: String| bad("categories", row, c.id, what);
-        validate_category_name(&c.name).map_err(|e| bad(e.to_string()))?;
-        validate_description("description", c.description.as_deref())
-            .map_err(|e| bad(e.to_string()))?;
-        if let Some(other) = categories.insert(name_key(&c.name), c.id) {
+        if let Some(other) = categories.insert(&c.name_key, c.id) {
             return Err(bad(format!(
                 "category name \"{}\" is already used by category {other} (names are unique regardless of case)",
                 c.name
             )));
         }
+        canonical(
+            "name",
+            &c.name,
+            inventory_core::validate_category_name(&c.name).map(Some),
+        )
+        .map_err(bad)?;
+        canonical_opt(
+            "description",
+            &c.description,
+            validate_description("description", c.description.as_deref()),
+        )
+        .map_err(bad)?;
     }
     let category_ids: HashSet<i64> = snapshot.categories.iter().map(|c| c.id).collect();
 
@@ -360,26 +313,17 @@ fn validate_others(snapshot: &Snapshot) -> Result<(), DbError> {
                 return Err(bad(format!("its category {category} is not in the backup")));
             }
         }
-        validate_item_name(&item.name).map_err(|e| bad(e.to_string()))?;
-        validate_quantity(item.quantity).map_err(|e| bad(e.to_string()))?;
-        validate_price(item.purchase_price_cents, item.currency.as_deref())
-            .map_err(|e| bad(e.to_string()))?;
-        if item.currency.is_some() != item.purchase_price_cents.is_some() {
-            // An empty currency string next to a price.
-            return Err(bad(
-                "price and currency must be both set or both empty".into()
-            ));
+        let stored = NewItem::from(item);
+        let valid = stored.validated().map_err(|e| bad(e.to_string()))?;
+        if valid != stored {
+            return Err(bad(differences(&stored, &valid)));
         }
-        validate_serial(item.serial_number.as_deref()).map_err(|e| bad(e.to_string()))?;
-        validate_description("description", item.description.as_deref())
-            .map_err(|e| bad(e.to_string()))?;
-        validate_description("notes", item.notes.as_deref()).map_err(|e| bad(e.to_string()))?;
     }
 
-    let mut usernames: HashMap<String, i64> = HashMap::new();
+    let mut usernames: HashMap<&str, i64> = HashMap::new();
     for (row, user) in snapshot.users.iter().enumerate() {
         let bad = |what: String| bad("users", row, user.id, what);
-        validate_username(&user.username).map_err(|e| bad(e.to_string()))?;
+
         if !Role::ALL.iter().any(|r| r.as_str() == user.role) {
             return Err(bad(format!(
                 "role \"{}\" is not one of admin, member, viewer",
@@ -389,12 +333,18 @@ fn validate_others(snapshot: &Snapshot) -> Result<(), DbError> {
         if argon2::password_hash::PasswordHash::new(&user.password_hash).is_err() {
             return Err(bad("password_hash is not a PHC password hash string".into()));
         }
-        if let Some(other) = usernames.insert(name_key(&user.username), user.id) {
+        if let Some(other) = usernames.insert(&user.username_key, user.id) {
             return Err(bad(format!(
                 "username \"{}\" is already used by user {other} (user names are unique regardless of case)",
                 user.username
             )));
         }
+        canonical(
+            "username",
+            &user.username,
+            inventory_core::validate_username(&user.username).map(Some),
+        )
+        .map_err(bad)?;
     }
     let user_ids: HashSet<i64> = snapshot.users.iter().map(|u| u.id).collect();
 
@@ -416,7 +366,18 @@ fn validate_others(snapshot: &Snapshot) -> Result<(), DbError> {
         if token.prefix.is_empty() || token.prefix.chars().count() > 16 {
             return Err(bad("prefix must be 1 to 16 characters".into()));
         }
-        validate_description("label", token.label.as_deref()).map_err(|e| bad(e.to_string()))?;
+        if !["read", "write"].contains(&token.scope.as_str()) {
+            return Err(bad(format!(
+                "scope \"{}\" is not one of read, write",
+                token.scope
+            )));
+        }
+        canonical_opt(
+            "label",
+            &token.label,
+            validate_description("label", token.label.as_deref()),
+        )
+        .map_err(bad)?;
         if let Some(other) = hashes.insert(&token.token_hash, token.id) {
             return Err(bad(format!(
                 "token_hash is already used by token {other} (token hashes are unique)"
@@ -424,6 +385,30 @@ fn validate_others(snapshot: &Snapshot) -> Result<(), DbError> {
         }
     }
     Ok(())
+}
+
+/// Which fields of a stored item differ from the form the program writes.
+fn differences(stored: &NewItem, valid: &NewItem) -> String {
+    let mut fields = Vec::new();
+    if stored.name != valid.name {
+        fields.push("name");
+    }
+    if stored.description != valid.description {
+        fields.push("description");
+    }
+    if stored.notes != valid.notes {
+        fields.push("notes");
+    }
+    if stored.serial_number != valid.serial_number {
+        fields.push("serial_number");
+    }
+    if stored.currency != valid.currency {
+        fields.push("currency");
+    }
+    format!(
+        "{} not stored as the program writes it (e.g. surrounding spaces, or a lower-case currency)",
+        fields.join(", ")
+    )
 }
 
 /// The snapshot with its locations reordered parents first (breadth-first from the roots,
@@ -443,11 +428,11 @@ fn into_insert_order(mut snapshot: Snapshot) -> Result<Snapshot, DbError> {
         next += 1;
     }
     if order.len() != rows.len() {
-        return Err(DbError::Invalid(
-            "backup locations do not form a tree (orphans or cycles)".into(),
+        return Err(bad(
+            "backup locations do not form a tree (orphans or cycles)",
         ));
     }
-    let mut slots: Vec<Option<LocationData>> = rows.into_iter().map(Some).collect();
+    let mut slots: Vec<Option<_>> = rows.into_iter().map(Some).collect();
     snapshot.locations = order.into_iter().filter_map(|i| slots[i].take()).collect();
     Ok(snapshot)
 }
@@ -461,7 +446,7 @@ fn read_and_check(input: &mut dyn Read, backend: Backend) -> Result<format::Deco
             Ok(0) => break,
             Ok(k) => n += k,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
-            Err(e) => return Err(DbError::Invalid(format!("cannot read the backup: {e}"))),
+            Err(e) => return Err(DbError::io("cannot read the backup", e)),
         }
     }
     let prefix = &magic[..n];
@@ -471,7 +456,7 @@ fn read_and_check(input: &mut dyn Read, backend: Backend) -> Result<format::Deco
         Compression::Gzip => format::decode(&mut flate2::read::MultiGzDecoder::new(whole))?,
         Compression::Zstd => {
             let mut decoder = zstd::stream::read::Decoder::new(whole)
-                .map_err(|e| DbError::Invalid(format!("cannot start zstd decompression: {e}")))?;
+                .map_err(|e| bad(format!("cannot start zstd decompression: {e}")))?;
             format::decode(&mut decoder)?
         }
     };
@@ -480,50 +465,101 @@ fn read_and_check(input: &mut dyn Read, backend: Backend) -> Result<format::Deco
     Ok(decoded)
 }
 
-static TEMP_COUNTER: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-
-/// A fresh temporary name next to `path` (same directory, so the final rename is atomic).
-fn temp_path(path: &Path) -> PathBuf {
-    let name = path
-        .file_name()
-        .map_or_else(|| "backup".into(), |n| n.to_string_lossy().into_owned());
-    path.with_file_name(format!(
-        ".{name}.{}-{}.tmp",
-        std::process::id(),
-        TEMP_COUNTER.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
-    ))
+/// The bulk INSERT of one table: every row of a batch travels as one JSON array bind and
+/// the engine unpacks it (PostgreSQL `jsonb_array_elements`, SQLite `json_each`), so one
+/// statement writes thousands of rows, under either engine's bind-parameter limit.
+fn insert_sql(spec: &TableSpec, backend: Backend) -> String {
+    let columns: Vec<&str> = spec.db_columns.iter().map(|(name, _)| *name).collect();
+    let values: Vec<String> = spec
+        .db_columns
+        .iter()
+        .enumerate()
+        .map(|(i, (_, kind))| match (backend, kind) {
+            (Backend::Postgres, ColumnType::Text) => format!("r ->> {i}"),
+            (Backend::Postgres, ColumnType::BigInt) => format!("(r ->> {i})::bigint"),
+            (Backend::Postgres, ColumnType::Timestamp) => format!("(r ->> {i})::timestamp"),
+            (Backend::Postgres, ColumnType::Date) => format!("(r ->> {i})::date"),
+            (Backend::Sqlite, _) => format!("value ->> {i}"),
+        })
+        .collect();
+    let source = match backend {
+        Backend::Postgres => "jsonb_array_elements($1::jsonb) AS rows (r)",
+        Backend::Sqlite => "json_each($1)",
+    };
+    format!(
+        "INSERT INTO {} ({}) SELECT {} FROM {source}",
+        spec.name,
+        columns.join(", "),
+        values.join(", ")
+    )
 }
 
-/// Writes the backup file at `temp`, compressed as asked, and syncs it to disk.
-fn write_file(
-    temp: &Path,
-    compression: Compression,
+/// Inserts every row of `snapshot` (checked, in insert order) with the bulk INSERT, table
+/// by table, parents first. Run it in a write transaction.
+pub(crate) async fn insert_all(
+    conn: &mut Conn,
     snapshot: &Snapshot,
-    schema_version: &str,
     progress: Progress<'_>,
-) -> std::io::Result<()> {
-    let file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .open(temp)?;
-    let file = match compression {
-        Compression::None => {
-            let mut file = file;
-            format::encode(snapshot, schema_version, &mut file, progress)?;
-            file
+) -> Result<(), DbError> {
+    use diesel_async::RunQueryDsl;
+    let total: u64 = snapshot.counts().iter().map(|(_, n)| n).sum();
+    progress(0, total);
+    let mut done = 0u64;
+    for table in snapshot.tables() {
+        let sql = insert_sql(table.spec(), conn.backend());
+        let mut start = 0;
+        while start < table.len() {
+            let end = (start + INSERT_BATCH).min(table.len());
+            let batch = table.db_batch(start..end).map_err(|e| {
+                DbError::internal("cannot encode rows to insert", Some(Box::new(e) as _))
+            })?;
+            let query = diesel::sql_query(&sql).bind::<diesel::sql_types::Text, _>(batch);
+            crate::conn::db_run!(conn, |c| query.execute(c).await)?;
+            done += (end - start) as u64;
+            progress(done, total);
+            start = end;
         }
-        Compression::Gzip => {
-            let mut enc = flate2::write::GzEncoder::new(file, flate2::Compression::default());
-            format::encode(snapshot, schema_version, &mut enc, progress)?;
-            enc.finish()?
+    }
+    Ok(())
+}
+
+/// In one write transaction: (optionally) checks that every table is empty, deletes every
+/// row (children's tables first), inserts `ordered`, and moves every id sequence past the
+/// largest restored id. Any error rolls all of it back.
+async fn replace_all(
+    conn: &mut Conn,
+    ordered: &Snapshot,
+    require_empty: bool,
+    progress: Progress<'_>,
+) -> Result<(), DbError> {
+    use diesel_async::SimpleAsyncConnection;
+    if require_empty {
+        if let Some(t) = crate::ops::admin::row_counts(conn)
+            .await?
+            .into_iter()
+            .find(|t| t.rows > 0)
+        {
+            return Err(DbError::NotEmpty {
+                table: t.table,
+                rows: t.rows,
+            });
         }
-        Compression::Zstd => {
-            let mut enc = zstd::stream::write::Encoder::new(file, zstd::DEFAULT_COMPRESSION_LEVEL)?;
-            format::encode(snapshot, schema_version, &mut enc, progress)?;
-            enc.finish()?
-        }
+    }
+    // Children's tables first, so that no foreign key (items' RESTRICT on locations
+    // included) ever sees a missing parent. On SQLite the search triggers drop the deleted
+    // rows' entries and index the inserted ones.
+    let mut delete = String::new();
+    for spec in Snapshot::specs().iter().rev() {
+        delete.push_str(&format!("DELETE FROM {};", spec.name));
+    }
+    crate::conn::db_run!(conn, |c| c.batch_execute(&delete).await)?;
+    insert_all(conn, ordered, progress).await?;
+    let reset = match conn.backend() {
+        Backend::Postgres => include_str!("../../sql/postgres/reset_sequences.sql"),
+        Backend::Sqlite => include_str!("../../sql/sqlite/reset_sequences.sql"),
     };
-    file.sync_all()
+    crate::conn::db_run!(conn, |c| c.batch_execute(reset).await)?;
+    Ok(())
 }
 
 impl Database {
@@ -541,7 +577,9 @@ impl Database {
     /// Schema version and every row, from one consistent read.
     async fn snapshot(&self) -> Result<(String, Snapshot), DbError> {
         let version = self.backup_schema_version().await?;
-        let snapshot = backup_run!(self, |conn| backend::read_snapshot(conn).await)?;
+        let snapshot = self
+            .transaction(TxMode::Snapshot, async |c| Snapshot::read(c).await)
+            .await?;
         Ok((version, snapshot))
     }
 
@@ -553,7 +591,7 @@ impl Database {
         }
     }
 
-    /// Replaces every row with `snapshot` (already checked) in one write transaction.
+    /// Replaces every row with `snapshot` (already checked) in one tree-write transaction.
     async fn load(
         &self,
         schema_version: &str,
@@ -564,9 +602,10 @@ impl Database {
         let summary = summary(schema_version, &snapshot);
         let ordered = into_insert_order(snapshot)?;
         self.prepare_for_load().await?;
-        backup_run!(self, |conn| {
-            backend::replace_all(conn, &ordered, require_empty, progress).await
-        })?;
+        self.transaction(TxMode::TreeWrite, async |c| {
+            replace_all(c, &ordered, require_empty, progress).await
+        })
+        .await?;
         Ok(summary)
     }
 
@@ -578,48 +617,48 @@ impl Database {
     ) -> Result<BackupSummary, DbError> {
         let (version, snapshot) = self.snapshot().await?;
         format::encode(&snapshot, &version, out, progress)
-            .map_err(|e| DbError::Invalid(format!("cannot write the backup: {e}")))?;
+            .map_err(|e| DbError::io("cannot write the backup", e))?;
         Ok(summary(&version, &snapshot))
     }
 
-    /// Writes a backup to `path`, compressed by its extension (`.gz`, `.zst`). The file is
-    /// written under a temporary name in the same directory and renamed when complete, so
-    /// a failed backup never leaves a half file under the final name.
+    /// Writes a backup to `path`, compressed by its extension (`.gz`, `.zst`): owner-only,
+    /// under a temporary name in the same directory, moved into place when complete, so a
+    /// failed backup never leaves a half file under the final name. An existing file is
+    /// replaced only with [`Overwrite::Replace`]; the database in use never.
     pub async fn backup_to_file(
         &self,
         path: &Path,
+        overwrite: Overwrite,
         progress: Progress<'_>,
     ) -> Result<BackupSummary, DbError> {
+        let mut file = OutputFile::create(self, path, overwrite, "backup")?;
         let (version, snapshot) = self.snapshot().await?;
-        let temp = temp_path(path);
-        let written = write_file(
-            &temp,
-            Compression::from_path(path),
-            &snapshot,
-            &version,
-            progress,
-        )
-        .and_then(|()| std::fs::rename(&temp, path));
-        if let Err(e) = written {
-            let _ = std::fs::remove_file(&temp);
-            return Err(DbError::Invalid(format!(
-                "cannot write backup {}: {e}",
-                path.display()
-            )));
-        }
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // Make the rename itself durable; not every platform can open a directory.
-            if let Ok(d) = std::fs::File::open(dir) {
-                let _ = d.sync_all();
+        let action = || format!("cannot write backup {}", path.display());
+        let written = match Compression::from_path(path) {
+            Compression::None => format::encode(&snapshot, &version, &mut file, progress),
+            Compression::Gzip => {
+                let mut enc =
+                    flate2::write::GzEncoder::new(&mut file, flate2::Compression::default());
+                format::encode(&snapshot, &version, &mut enc, progress)
+                    .and_then(|()| enc.finish().map(drop))
             }
-        }
+            Compression::Zstd => {
+                zstd::stream::write::Encoder::new(&mut file, zstd::DEFAULT_COMPRESSION_LEVEL)
+                    .and_then(|mut enc| {
+                        format::encode(&snapshot, &version, &mut enc, progress)?;
+                        enc.finish().map(drop)
+                    })
+            }
+        };
+        written.map_err(|e| DbError::io(action(), e))?;
+        file.commit()?;
         Ok(summary(&version, &snapshot))
     }
 
     /// Replaces all data with a backup read from `input` (plain, gzip or zstd, detected by
     /// magic bytes). The whole input is read and checked before the database is touched;
     /// then the schema is migrated if needed and every table replaced in one transaction.
-    /// A bad input is `DbError::Invalid` naming the problem, and leaves the data unchanged.
+    /// A bad input is `DbError::InvalidFile` naming the problem, and leaves the data unchanged.
     pub async fn restore_backup(
         &self,
         input: &mut (dyn Read + Send),
@@ -638,29 +677,31 @@ impl Database {
         progress: Progress<'_>,
     ) -> Result<BackupSummary, DbError> {
         let mut file = std::fs::File::open(path)
-            .map_err(|e| DbError::Invalid(format!("cannot open backup {}: {e}", path.display())))?;
+            .map_err(|e| DbError::io(format!("cannot open backup {}", path.display()), e))?;
         self.restore_backup(&mut file, progress).await
     }
 
     /// Copies every row into `target`, which may be of either backend. The target must
-    /// hold no rows in any table (`DbError::Conflict` names one that does); it is migrated
+    /// hold no rows in any table (`DbError::NotEmpty` names one that does); it is migrated
     /// if needed, and loaded all-or-nothing like a restore.
     pub async fn copy_to(
         &self,
         target: &Database,
         progress: Progress<'_>,
     ) -> Result<BackupSummary, DbError> {
-        if let Some(t) = target
-            .stats()
-            .await?
-            .tables
-            .into_iter()
-            .find(|t| t.rows > 0)
-        {
-            return Err(DbError::Conflict(format!(
-                "the target database is not empty: table {} has {} row(s)",
-                t.table, t.rows
-            )));
+        if target.ensure_schema_current().await.is_ok() {
+            if let Some(t) = target
+                .stats()
+                .await?
+                .tables
+                .into_iter()
+                .find(|t| t.rows > 0)
+            {
+                return Err(DbError::NotEmpty {
+                    table: t.table,
+                    rows: t.rows,
+                });
+            }
         }
         let (version, snapshot) = self.snapshot().await?;
         check_schema_version(target.backend(), &version)?;

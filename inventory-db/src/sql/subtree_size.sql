@@ -1,4 +1,4 @@
--- The ids of a location and everything below it.
+-- How many locations the subtree of $1 holds, itself included.
 WITH RECURSIVE sub (id, depth) AS (
     SELECT id, 0 FROM locations WHERE id = $1
     UNION ALL
@@ -7,4 +7,4 @@ WITH RECURSIVE sub (id, depth) AS (
     JOIN sub s ON l.parent_id = s.id
     WHERE s.depth < 100000
 )
-SELECT id FROM sub
+SELECT count(*) AS n FROM sub

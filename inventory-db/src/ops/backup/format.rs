@@ -4,9 +4,9 @@ use std::io::{BufRead, Read, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::tables::{Snapshot, TABLES};
+use super::tables::Snapshot;
 use super::{Progress, FORMAT_NAME, FORMAT_VERSION};
-use crate::error::DbError;
+use crate::error::{DbError, FileKind};
 
 /// The longest line a reader accepts: far above any real row, small enough that a
 /// damaged file cannot make the reader hold gigabytes for one line.
@@ -78,13 +78,13 @@ pub(crate) fn encode(
         format: FORMAT_NAME.to_string(),
         format_version: FORMAT_VERSION,
         schema_version: schema_version.to_string(),
-        tables: TABLES
+        tables: snapshot
+            .tables()
             .iter()
-            .zip(&counts)
-            .map(|(t, (_, n))| HeaderTable {
-                name: t.name.to_string(),
-                columns: t.columns.iter().map(|c| (*c).to_string()).collect(),
-                rows: *n,
+            .map(|t| HeaderTable {
+                name: t.spec().name.to_string(),
+                columns: t.spec().columns.iter().map(|c| (*c).to_string()).collect(),
+                rows: t.len() as u64,
             })
             .collect(),
     };
@@ -96,8 +96,8 @@ pub(crate) fn encode(
     out.write_all(&line)?;
     progress(0, total);
     let mut done = 0u64;
-    for index in 0..TABLES.len() {
-        snapshot.for_each_line(index, |row| {
+    for table in snapshot.tables() {
+        table.for_each_line(&mut |row| {
             hash.update(row);
             hash.update(b"\n");
             out.write_all(row)?;
@@ -152,10 +152,11 @@ impl<R: BufRead> Lines<R> {
             .take(MAX_LINE_BYTES + 1)
             .read_until(b'\n', &mut self.buf)
             .map_err(|e| {
-                DbError::Invalid(format!(
-                    "backup line {}: cannot read ({e}); the file is truncated or corrupt",
-                    self.number
-                ))
+                DbError::file(
+                    FileKind::Backup,
+                    Some(self.number),
+                    format!("cannot read ({e}); the file is truncated or corrupt"),
+                )
             })?;
         if n == 0 {
             return Ok(Next::Eof);
@@ -187,12 +188,17 @@ impl<R: BufRead> Lines<R> {
     }
 
     fn invalid(&self, what: String) -> DbError {
-        DbError::Invalid(format!("backup line {}: {what}", self.number))
+        DbError::file(FileKind::Backup, Some(self.number), what)
     }
 }
 
+/// A problem with the backup as a whole (its message names the line where it has one).
+fn whole_file(reason: impl Into<String>) -> DbError {
+    DbError::file(FileKind::Backup, None, reason)
+}
+
 fn not_ours() -> DbError {
-    DbError::Invalid(format!(
+    whole_file(format!(
         "not a Home Inventory backup (line 1): expected a \"{FORMAT_NAME}\" header"
     ))
 }
@@ -207,34 +213,41 @@ fn parse_header(text: &str) -> Result<Header, DbError> {
         .get("format_version")
         .and_then(serde_json::Value::as_u64)
         .ok_or_else(|| {
-            DbError::Invalid("backup line 1: format_version is missing or not a number".into())
+            DbError::file(
+                FileKind::Backup,
+                Some(1),
+                "format_version is missing or not a number",
+            )
         })?;
     if version > u64::from(FORMAT_VERSION) {
-        return Err(DbError::Invalid(format!(
+        return Err(whole_file(format!(
             "backup format version {version} is newer than this program supports ({FORMAT_VERSION}); upgrade Home Inventory"
         )));
     }
     if version != u64::from(FORMAT_VERSION) {
-        return Err(DbError::Invalid(format!(
+        return Err(whole_file(format!(
             "backup format version {version} is not supported (this program reads version {FORMAT_VERSION})"
         )));
     }
     let header: Header = serde_json::from_value(value)
-        .map_err(|e| DbError::Invalid(format!("backup line 1: bad header: {e}")))?;
+        .map_err(|e| DbError::file(FileKind::Backup, Some(1), format!("bad header: {e}")))?;
+    let specs = Snapshot::specs();
     for table in &header.tables {
-        let Some(known) = TABLES.iter().find(|t| t.name == table.name) else {
-            return Err(DbError::Invalid(format!(
+        let Some(known) = specs.iter().find(|t| t.name == table.name) else {
+            return Err(whole_file(format!(
                 "backup has table \"{}\", which this program does not know",
                 table.name
             )));
         };
-        if table
-            .columns
-            .iter()
-            .map(String::as_str)
-            .ne(known.columns.iter().copied())
-        {
-            return Err(DbError::Invalid(format!(
+        let accepted = |columns: &[&str]| {
+            table
+                .columns
+                .iter()
+                .map(String::as_str)
+                .eq(columns.iter().copied())
+        };
+        if !accepted(known.columns) && !known.legacy_columns.iter().any(|c| accepted(c)) {
+            return Err(whole_file(format!(
                 "backup table \"{}\" has columns [{}]; this program expects [{}]",
                 table.name,
                 table.columns.join(", "),
@@ -245,10 +258,10 @@ fn parse_header(text: &str) -> Result<Header, DbError> {
     // Every table this program knows, in its order; a table left out holds no rows (a
     // backup written before the table existed lists fewer tables).
     let names: Vec<&str> = header.tables.iter().map(|t| t.name.as_str()).collect();
-    let expected: Vec<&str> = TABLES.iter().map(|t| t.name).collect();
+    let expected: Vec<&str> = specs.iter().map(|t| t.name).collect();
     let mut known = expected.iter();
     if !names.iter().all(|n| known.any(|k| k == n)) {
-        return Err(DbError::Invalid(format!(
+        return Err(whole_file(format!(
             "backup lists tables [{}]; this program expects tables of [{}], each at most once, in that order",
             names.join(", "),
             expected.join(", ")
@@ -275,13 +288,11 @@ pub(crate) fn decode(input: &mut dyn Read) -> Result<Decoded, DbError> {
         }
         Next::Cut(text) => {
             parse_header(&text)?;
-            return Err(DbError::Invalid(
-                "backup is truncated: it ends inside its header".into(),
-            ));
+            return Err(whole_file("backup is truncated: it ends inside its header"));
         }
         Next::Eof => {
-            return Err(DbError::Invalid(
-                "not a Home Inventory backup (line 1): the input is empty".into(),
+            return Err(whole_file(
+                "not a Home Inventory backup (line 1): the input is empty",
             ))
         }
     };
@@ -289,19 +300,21 @@ pub(crate) fn decode(input: &mut dyn Read) -> Result<Decoded, DbError> {
         .tables
         .iter()
         .try_fold(0u64, |sum, t| sum.checked_add(t.rows))
-        .ok_or_else(|| DbError::Invalid("backup line 1: impossible row counts".into()))?;
+        .ok_or_else(|| DbError::file(FileKind::Backup, Some(1), "impossible row counts"))?;
     let truncated = |found: u64| {
-        DbError::Invalid(format!(
+        whole_file(format!(
             "backup is truncated: expected {expected} rows, found {found}"
         ))
     };
     let mut snapshot = Snapshot::default();
     let mut found = 0u64;
+    let specs = Snapshot::specs();
     for table in &header.tables {
-        let index = TABLES
+        let index = specs
             .iter()
             .position(|t| t.name == table.name)
-            .ok_or_else(|| DbError::Invalid(format!("backup has unknown table {}", table.name)))?;
+            .ok_or_else(|| whole_file(format!("backup has unknown table {}", table.name)))?;
+        let columns = table.columns.len();
         for _ in 0..table.rows {
             let text = match lines.next()? {
                 Next::Line(text) => text,
@@ -312,8 +325,8 @@ pub(crate) fn decode(input: &mut dyn Read) -> Result<Decoded, DbError> {
                     "found the trailer after {found} rows, but the header announces {expected}"
                 )));
             }
-            snapshot
-                .push_line(index, &text)
+            snapshot.tables_mut()[index]
+                .push_line(columns, &text)
                 .map_err(|e| lines.invalid(e))?;
             hash.update(text.as_bytes());
             hash.update(b"\n");
@@ -323,12 +336,12 @@ pub(crate) fn decode(input: &mut dyn Read) -> Result<Decoded, DbError> {
     let trailer_text = match lines.next()? {
         Next::Line(text) => text,
         Next::Cut(_) => {
-            return Err(DbError::Invalid(
-                "backup is truncated: its last line (the trailer) is cut off".into(),
+            return Err(whole_file(
+                "backup is truncated: its last line (the trailer) is cut off",
             ))
         }
         Next::Eof => {
-            return Err(DbError::Invalid(format!(
+            return Err(whole_file(format!(
                 "backup is truncated: all {expected} rows are there but the trailer line is missing"
             )))
         }
@@ -347,7 +360,7 @@ pub(crate) fn decode(input: &mut dyn Read) -> Result<Decoded, DbError> {
         )));
     }
     if trailer.fnv1a64 != hash.hex() {
-        return Err(DbError::Invalid(format!(
+        return Err(whole_file(format!(
             "backup checksum mismatch: the file is corrupt (trailer says {}, contents give {})",
             trailer.fnv1a64,
             hash.hex()

@@ -1,14 +1,14 @@
 //! Engine-level checks behind `inventory verify`: a pooled session with a transaction, and
 //! the connection settings each backend must run with (PRODUCT §2).
 
-use diesel::sql_types::{Nullable, Text};
-use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, RunQueryDsl};
+use diesel_async::RunQueryDsl;
 use serde::Serialize;
 
 use crate::config::Backend;
+use crate::conn::{db_run, TxMode};
 use crate::error::DbError;
-use crate::pool::{db_run, Database};
+use crate::models::OneText;
+use crate::pool::Database;
 
 /// One connection setting, what it is and what it should be.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -21,12 +21,6 @@ pub struct Setting {
     pub expected: String,
     /// Whether the value meets the expectation.
     pub ok: bool,
-}
-
-#[derive(QueryableByName)]
-struct OneText {
-    #[diesel(sql_type = Nullable<Text>)]
-    v: Option<String>,
 }
 
 /// A setting to read: its name, the query giving it as text `v`, the expectation in words,
@@ -93,12 +87,14 @@ impl Database {
             }
             Backend::Sqlite => "SELECT 'SQLite ' || sqlite_version() AS v",
         };
-        let row: OneText = db_run!(self, |conn| {
-            conn.transaction(async |c| diesel::sql_query(sql).get_result::<OneText>(c).await)
-                .await
-        })?;
+        let row: OneText = self
+            .transaction(TxMode::Snapshot, async |c| {
+                let query = diesel::sql_query(sql);
+                Ok(db_run!(c, |c| query.get_result::<OneText>(c).await)?)
+            })
+            .await?;
         row.v
-            .ok_or_else(|| DbError::Query("the session query returned no value".into()))
+            .ok_or_else(|| DbError::internal("the session query returned no value", None))
     }
 
     /// The connection settings Home Inventory relies on, read from a pooled connection:
@@ -108,10 +104,11 @@ impl Database {
             Backend::Postgres => POSTGRES_PROBES,
             Backend::Sqlite => SQLITE_PROBES,
         };
-        db_run!(self, |conn| {
+        self.read(async |conn| {
             let mut out = Vec::with_capacity(probes.len());
             for (name, sql, expected, test) in probes {
-                let row: OneText = diesel::sql_query(*sql).get_result(&mut *conn).await?;
+                let query = diesel::sql_query(*sql);
+                let row: OneText = db_run!(&mut *conn, |c| query.get_result(c).await)?;
                 let value = row.v.unwrap_or_default();
                 out.push(Setting {
                     name: (*name).to_string(),
@@ -122,5 +119,6 @@ impl Database {
             }
             Ok(out)
         })
+        .await
     }
 }

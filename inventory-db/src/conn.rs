@@ -1,0 +1,238 @@
+//! Connections and transactions: the one way code reaches a database.
+//!
+//! A [`Conn`] is one pooled connection of either backend. Queries are ordinary async
+//! functions taking `&mut Conn`, written once; at the point where a statement runs,
+//! [`db_run!`] matches the backend and compiles that expression for each, so the diesel
+//! query inside is type-checked against both. SQL whose text differs by dialect is a
+//! [`Dialect`] pair of `.sql` files. Operations made of several queries run inside
+//! [`Database::transaction`], whose [`TxMode`] says how the transaction begins.
+
+use std::future::Future;
+
+use diesel::connection::AnsiTransactionManager as SyncTransactionManager;
+use diesel_async::pooled_connection::AsyncDieselConnectionManager;
+use diesel_async::{
+    AnsiTransactionManager, AsyncConnection, AsyncPgConnection, TransactionManager,
+};
+
+use crate::config::Backend;
+use crate::error::DbError;
+use crate::pool::{Database, SqliteConn};
+
+/// A pooled PostgreSQL connection.
+pub type PgPooled = bb8::PooledConnection<'static, AsyncDieselConnectionManager<AsyncPgConnection>>;
+/// A pooled SQLite connection.
+pub type SqlitePooled = bb8::PooledConnection<'static, AsyncDieselConnectionManager<SqliteConn>>;
+
+/// One connection, checked out of a [`Database`]'s pool, on either backend. Returned to the
+/// pool when dropped; a connection dropped inside an unfinished transaction is discarded
+/// (the server rolls the transaction back), so a cancelled operation never leaks one.
+#[allow(clippy::large_enum_variant)] // one per operation, on its stack: not worth a box
+pub enum Conn {
+    /// PostgreSQL.
+    Postgres(PgPooled),
+    /// SQLite.
+    Sqlite(SqlitePooled),
+}
+
+impl std::fmt::Debug for Conn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Conn({})", self.backend())
+    }
+}
+
+/// Runs `$body` with `$c` bound to the backend connection inside `$conn` (a `&mut Conn`).
+/// The body is compiled once per backend: keep it to running a statement, and build
+/// anything backend-neutral (values, non-boxed queries) outside it.
+macro_rules! db_run {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::conn::Conn::Postgres(pooled) => {
+                let $c: &mut diesel_async::AsyncPgConnection = &mut *pooled;
+                $body
+            }
+            $crate::conn::Conn::Sqlite(pooled) => {
+                let $c: &mut $crate::pool::SqliteConn = &mut *pooled;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use db_run;
+
+/// SQL whose text differs between the two engines (kept in `sql/postgres` and `sql/sqlite`).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Dialect {
+    pub postgres: &'static str,
+    pub sqlite: &'static str,
+}
+
+impl Dialect {
+    /// The text for `conn`'s engine.
+    pub(crate) fn sql(&self, conn: &Conn) -> &'static str {
+        match conn.backend() {
+            Backend::Postgres => self.postgres,
+            Backend::Sqlite => self.sqlite,
+        }
+    }
+}
+
+/// How a transaction begins.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TxMode {
+    /// Several reads that must see one state: PostgreSQL `REPEATABLE READ READ ONLY`;
+    /// SQLite a deferred transaction (in WAL mode, one snapshot).
+    Snapshot,
+    /// Writes that rely on row-level guarantees (foreign keys, unique indexes, row locks):
+    /// PostgreSQL `READ COMMITTED` with a bounded `lock_timeout`; SQLite `BEGIN IMMEDIATE`.
+    Write,
+    /// Writes that change the shape of the location tree (create, rename, move, delete,
+    /// import, restore): [`TxMode::Write`] plus, on PostgreSQL, the transaction-scoped
+    /// advisory lock [`TREE_LOCK_KEY`], so that the checks (cycle, type rule, sibling name)
+    /// and the write of one such transaction never interleave with another's. SQLite's
+    /// `BEGIN IMMEDIATE` already serialises every writer.
+    TreeWrite,
+}
+
+/// Key of the transaction-scoped advisory lock that serialises tree writes on PostgreSQL
+/// ("HOMEINV" in ASCII).
+pub const TREE_LOCK_KEY: i64 = 0x0048_4f4d_4549_4e56;
+
+/// An async closure run inside a transaction, whose future is `Send` (so that operations
+/// can run in spawned tasks and HTTP handlers). Implemented for every fitting closure.
+pub trait TxFn<'c, T>:
+    AsyncFnOnce(&'c mut Conn) -> Result<T, DbError> + FnOnce(&'c mut Conn) -> <Self as TxFn<'c, T>>::Fut
+{
+    /// The closure's future.
+    type Fut: Future<Output = Result<T, DbError>>;
+}
+
+impl<'c, T, F, Fut> TxFn<'c, T> for F
+where
+    F: AsyncFnOnce(&'c mut Conn) -> Result<T, DbError> + FnOnce(&'c mut Conn) -> Fut,
+    Fut: Future<Output = Result<T, DbError>>,
+{
+    type Fut = Fut;
+}
+
+impl Conn {
+    /// Which engine this connection speaks to.
+    pub fn backend(&self) -> Backend {
+        match self {
+            Conn::Postgres(_) => Backend::Postgres,
+            Conn::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+
+    async fn begin(&mut self, mode: TxMode, db: &Database) -> Result<(), DbError> {
+        match self {
+            Conn::Postgres(c) => {
+                let c: &mut AsyncPgConnection = c;
+                let begin = match mode {
+                    TxMode::Snapshot => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
+                    TxMode::Write | TxMode::TreeWrite => "BEGIN",
+                };
+                AnsiTransactionManager::begin_transaction_sql(c, begin).await?;
+                if mode != TxMode::Snapshot {
+                    let millis = db.options.lock_timeout.as_millis().max(1);
+                    diesel_async::SimpleAsyncConnection::batch_execute(
+                        c,
+                        &format!("SET LOCAL lock_timeout = {millis}"),
+                    )
+                    .await?;
+                }
+                if mode == TxMode::TreeWrite {
+                    use diesel_async::RunQueryDsl;
+                    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                        .bind::<diesel::sql_types::BigInt, _>(TREE_LOCK_KEY)
+                        .execute(c)
+                        .await?;
+                }
+            }
+            Conn::Sqlite(c) => {
+                let begin = match mode {
+                    TxMode::Snapshot => "BEGIN",
+                    TxMode::Write | TxMode::TreeWrite => "BEGIN IMMEDIATE",
+                };
+                let c: &mut SqliteConn = c;
+                c.spawn_blocking(move |sync| {
+                    SyncTransactionManager::begin_transaction_sql(sync, begin)
+                })
+                .await?;
+            }
+        }
+        Ok(())
+    }
+
+    async fn commit(&mut self) -> Result<(), DbError> {
+        db_run!(self, |c| commit_on(c).await)
+    }
+
+    async fn rollback(&mut self) -> Result<(), DbError> {
+        db_run!(self, |c| rollback_on(c).await)
+    }
+}
+
+async fn commit_on<C: AsyncConnection>(c: &mut C) -> Result<(), DbError> {
+    Ok(C::TransactionManager::commit_transaction(c).await?)
+}
+
+async fn rollback_on<C: AsyncConnection>(c: &mut C) -> Result<(), DbError> {
+    Ok(C::TransactionManager::rollback_transaction(c).await?)
+}
+
+impl Database {
+    /// One connection from the pool (no transaction: each statement commits on its own).
+    pub async fn conn(&self) -> Result<Conn, DbError> {
+        let conn = match &self.pool {
+            crate::pool::Pool::Postgres(pool) => Conn::Postgres(pool.get_owned().await?),
+            crate::pool::Pool::Sqlite(pool) => Conn::Sqlite(pool.get_owned().await?),
+        };
+        Ok(conn)
+    }
+
+    /// Runs `f` on one connection, without a transaction (for reads of one statement, or
+    /// several that need not agree).
+    pub async fn read<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        for<'c> F: TxFn<'c, T, Fut: Send> + Send,
+        T: Send,
+    {
+        let mut conn = self.conn().await?;
+        f(&mut conn).await
+    }
+
+    /// Runs `f` inside one transaction begun as `mode` says: committed when `f` returns
+    /// `Ok`, rolled back when it returns `Err` (and when the future is dropped).
+    pub async fn transaction<T, F>(&self, mode: TxMode, f: F) -> Result<T, DbError>
+    where
+        for<'c> F: TxFn<'c, T, Fut: Send> + Send,
+        T: Send,
+    {
+        let mut conn = self.conn().await?;
+        conn.begin(mode, self).await.map_err(|e| self.busy(e))?;
+        match f(&mut conn).await {
+            Ok(value) => {
+                conn.commit().await.map_err(|e| self.busy(e))?;
+                Ok(value)
+            }
+            Err(e) => {
+                // A failed rollback leaves the transaction open: the connection is then
+                // discarded when dropped, which rolls back on the server.
+                let _ = conn.rollback().await;
+                Err(self.busy(e))
+            }
+        }
+    }
+
+    /// A busy error says how long this handle waited.
+    fn busy(&self, e: DbError) -> DbError {
+        match e {
+            DbError::Busy { what, .. } => DbError::Busy {
+                what,
+                waited: self.options.lock_timeout,
+            },
+            other => other,
+        }
+    }
+}

@@ -1,0 +1,634 @@
+//! Runbook operations: statistics, vacuum, integrity, health, schema introspection.
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use diesel::sql_types::{Bool, Text};
+use diesel::QueryableByName;
+use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
+use inventory_core::{
+    analyze, best_effort_paths, name_key, IntegrityReport, LocationId, LocationRow,
+};
+use serde::Serialize;
+
+use crate::config::Backend;
+use crate::conn::{db_run, Conn, Dialect, TxMode};
+use crate::error::DbError;
+use crate::models::category::Category;
+use crate::models::location::LocationRecord;
+use crate::models::user::UserRecord;
+use crate::models::{Count, OneText};
+use crate::ops::backup::table_names as data_tables;
+use crate::pool::Database;
+
+/// The table of the migration machinery (which migrations are applied).
+pub const MIGRATIONS_TABLE: &str = "__diesel_schema_migrations";
+
+/// SQLite's full-text index, derived from items and locations (its shadow tables go with it).
+pub const SEARCH_TABLE: &str = "search_fts";
+
+/// Rows in one table.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct TableCount {
+    /// Table name.
+    pub table: String,
+    /// Number of rows.
+    pub rows: i64,
+}
+
+/// `db stats`: what is stored and how big it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Engine.
+    pub backend: Backend,
+    /// Where (password redacted).
+    pub url: String,
+    /// Engine version.
+    pub server_version: String,
+    /// Rows per table (migration bookkeeping excluded).
+    pub tables: Vec<TableCount>,
+    /// Size of the database in bytes.
+    pub size_bytes: i64,
+    /// SQLite page size.
+    pub page_size: Option<i64>,
+    /// SQLite page count.
+    pub page_count: Option<i64>,
+    /// SQLite pages on the free list (reclaimed by vacuum).
+    pub freelist_count: Option<i64>,
+}
+
+/// One engine-level check (PRAGMA quick_check and the like).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct EngineCheck {
+    /// Which check.
+    pub name: String,
+    /// True when it found nothing.
+    pub ok: bool,
+    /// What it found.
+    pub problems: Vec<String>,
+}
+
+/// `db integrity`: the core analysis of the location tree plus the engine's own checks.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct IntegrityOutcome {
+    /// Tree findings.
+    pub report: IntegrityReport,
+    /// Best-effort full paths of every location named in a finding.
+    pub paths: BTreeMap<LocationId, String>,
+    /// Engine checks.
+    pub engine: Vec<EngineCheck>,
+}
+
+impl IntegrityOutcome {
+    /// True when neither the tree analysis nor an engine check found anything.
+    pub fn is_clean(&self) -> bool {
+        self.report.is_clean() && self.engine.iter().all(|c| c.ok)
+    }
+
+    /// Number of findings in all.
+    pub fn finding_count(&self) -> usize {
+        self.report.finding_count() + self.engine.iter().map(|c| c.problems.len()).sum::<usize>()
+    }
+}
+
+/// One line of a health report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HealthCheck {
+    /// What was checked.
+    pub name: String,
+    /// Passed.
+    pub ok: bool,
+    /// Measurement or reason.
+    pub detail: String,
+}
+
+/// `db health`: connection, schema, a table round trip, integrity summary.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct HealthReport {
+    /// Every check that ran, in order.
+    pub checks: Vec<HealthCheck>,
+}
+
+impl HealthReport {
+    /// True when every check passed.
+    pub fn healthy(&self) -> bool {
+        self.checks.iter().all(|c| c.ok)
+    }
+}
+
+/// A column as the database describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, QueryableByName)]
+pub struct ColumnInfo {
+    /// Table name.
+    #[diesel(sql_type = Text)]
+    pub table_name: String,
+    /// Column name.
+    #[diesel(sql_type = Text)]
+    pub column_name: String,
+    /// Declared type as the engine reports it (lower-case).
+    #[diesel(sql_type = Text)]
+    pub data_type: String,
+    /// Nullable.
+    #[diesel(sql_type = Bool)]
+    pub nullable: bool,
+    /// Part of the primary key.
+    #[diesel(sql_type = Bool)]
+    pub primary_key: bool,
+}
+
+/// A foreign key as the database describes it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, QueryableByName)]
+pub struct ForeignKeyInfo {
+    /// Referencing table.
+    #[diesel(sql_type = Text)]
+    pub table_name: String,
+    /// Referencing column.
+    #[diesel(sql_type = Text)]
+    pub column_name: String,
+    /// Referenced table.
+    #[diesel(sql_type = Text)]
+    pub foreign_table: String,
+    /// `CASCADE`, `SET NULL`, `RESTRICT`, `NO ACTION`.
+    #[diesel(sql_type = Text)]
+    pub on_delete: String,
+    /// Whether some index starts with the referencing column.
+    #[diesel(sql_type = Bool)]
+    pub indexed: bool,
+}
+
+#[derive(QueryableByName)]
+struct Name {
+    #[diesel(sql_type = Text)]
+    name: String,
+}
+
+/// Rows in each of Home Inventory's tables that exist (in backup order).
+pub(crate) async fn row_counts(conn: &mut Conn) -> Result<Vec<TableCount>, DbError> {
+    let present = present_tables(conn).await?;
+    let mut counts = Vec::with_capacity(present.len());
+    for table in data_tables() {
+        if !present.iter().any(|p| p == table) {
+            continue;
+        }
+        let query = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"));
+        let c: Count = db_run!(conn, |c| query.get_result(c).await)?;
+        counts.push(TableCount {
+            table: table.to_string(),
+            rows: c.n,
+        });
+    }
+    Ok(counts)
+}
+
+const PRESENT_TABLES: Dialect = Dialect {
+    postgres: "SELECT table_name::text AS name FROM information_schema.tables \
+               WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
+    sqlite: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY 1",
+};
+
+/// Every table in the database's schema (ours and anything else's).
+async fn present_tables(conn: &mut Conn) -> Result<Vec<String>, DbError> {
+    let query = diesel::sql_query(PRESENT_TABLES.sql(conn));
+    let rows: Vec<Name> = db_run!(conn, |c| query.load(c).await)?;
+    Ok(rows.into_iter().map(|r| r.name).collect())
+}
+
+/// Rows whose stored name key is not the key of their name (left by an interrupted
+/// upgrade, or written by another program): they escape the uniqueness check.
+async fn stale_keys(
+    conn: &mut Conn,
+    locations: &[(i64, Option<i64>, String, String, String)],
+) -> Result<Vec<String>, DbError> {
+    let mut problems = Vec::new();
+    for (id, _, _, name, key) in locations {
+        if name_key(name) != *key {
+            problems.push(format!("location #{id} \"{name}\" has a stale name key"));
+        }
+    }
+    for (id, name, key) in Category::keys(conn).await? {
+        if name_key(&name) != key {
+            problems.push(format!("category #{id} \"{name}\" has a stale name key"));
+        }
+    }
+    for (id, name, key) in UserRecord::keys(conn).await? {
+        if name_key(&name) != key {
+            problems.push(format!("user #{id} \"{name}\" has a stale name key"));
+        }
+    }
+    Ok(problems)
+}
+
+const SERVER_VERSION: Dialect = Dialect {
+    postgres: "SELECT current_setting('server_version') AS v",
+    sqlite: "SELECT sqlite_version() AS v",
+};
+
+const VACUUM: Dialect = Dialect {
+    postgres: "VACUUM ANALYZE",
+    sqlite: "VACUUM; ANALYZE; PRAGMA wal_checkpoint(TRUNCATE);",
+};
+
+const COLUMNS: Dialect = Dialect {
+    postgres: include_str!("../sql/postgres/columns.sql"),
+    sqlite: include_str!("../sql/sqlite/columns.sql"),
+};
+
+const FOREIGN_KEYS: Dialect = Dialect {
+    postgres: include_str!("../sql/postgres/foreign_keys.sql"),
+    sqlite: include_str!("../sql/sqlite/foreign_keys.sql"),
+};
+
+const SCHEMA_DUMP: Dialect = Dialect {
+    postgres: include_str!("../sql/postgres/schema_dump.sql"),
+    sqlite: include_str!("../sql/sqlite/schema_dump.sql"),
+};
+
+/// The engine's own checks: SQLite `foreign_key_check` and `quick_check` (`integrity_check`
+/// when `full`); PostgreSQL invalid indexes and unvalidated constraints.
+fn engine_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'static str)> {
+    match backend {
+        Backend::Sqlite => {
+            let mut v = vec![
+                (
+                    "foreign_key_check",
+                    "SELECT 'table ' || \"table\" || ' row ' || coalesce(rowid, '?') || \
+                     ' refers to a missing row of ' || parent AS v FROM pragma_foreign_key_check",
+                ),
+                (
+                    "quick_check",
+                    "SELECT quick_check AS v FROM pragma_quick_check WHERE quick_check <> 'ok'",
+                ),
+            ];
+            if full {
+                v.push((
+                    "integrity_check",
+                    "SELECT integrity_check AS v FROM pragma_integrity_check \
+                     WHERE integrity_check <> 'ok'",
+                ));
+            }
+            v
+        }
+        Backend::Postgres => vec![
+            (
+                "invalid_indexes",
+                "SELECT 'index ' || indexrelid::regclass::text || ' is invalid' AS v \
+                 FROM pg_index i JOIN pg_class c ON c.oid = i.indrelid \
+                 WHERE NOT i.indisvalid AND c.relnamespace = current_schema()::regnamespace",
+            ),
+            (
+                "unvalidated_constraints",
+                "SELECT 'constraint ' || conname || ' is not validated' AS v FROM pg_constraint \
+                 WHERE NOT convalidated AND connamespace = current_schema()::regnamespace",
+            ),
+        ],
+    }
+}
+
+/// Insert, read back, update and delete a scratch root location; run it in a write
+/// transaction (it leaves nothing behind).
+async fn round_trip(conn: &mut Conn) -> Result<(), DbError> {
+    let name = format!("__round_trip_{}", std::process::id());
+    let key = name_key(&name);
+    let at = crate::models::now();
+    let record = LocationRecord::insert(
+        conn,
+        &name,
+        &key,
+        None,
+        inventory_core::LocationType::House,
+        None,
+        at,
+    )
+    .await?;
+    let read = LocationRecord::get(conn, record.id, crate::error::Entity::Location).await?;
+    if read.name != name {
+        return Err(DbError::internal(
+            "round trip read back a different name",
+            None,
+        ));
+    }
+    LocationRecord::update_attributes(
+        conn,
+        record.id,
+        &name,
+        &key,
+        Some("round trip"),
+        inventory_core::LocationType::House,
+        at,
+    )
+    .await?;
+    if LocationRecord::delete(conn, record.id).await? != 1 {
+        return Err(DbError::internal(
+            "round trip could not delete its row",
+            None,
+        ));
+    }
+    Ok(())
+}
+
+impl Database {
+    /// Names of the tables of Home Inventory that exist (migration bookkeeping and SQLite's
+    /// full-text index, which is derived from the other tables, excluded), sorted. Tables
+    /// of other programs in the same schema are not ours and not listed.
+    pub async fn table_names(&self) -> Result<Vec<String>, DbError> {
+        let present = self.read(async |c| present_tables(c).await).await?;
+        let mut ours: Vec<String> = data_tables()
+            .iter()
+            .filter(|t| present.iter().any(|p| p == *t))
+            .map(|t| t.to_string())
+            .collect();
+        ours.sort();
+        Ok(ours)
+    }
+
+    /// Rows per table, size and (SQLite) page figures.
+    pub async fn stats(&self) -> Result<Stats, DbError> {
+        let backend = self.backend();
+        let url = self.url().to_string();
+        self.transaction(TxMode::Snapshot, async |conn| {
+            let mut tables = row_counts(conn).await?;
+            tables.sort_by(|a, b| a.table.cmp(&b.table));
+            let query = diesel::sql_query(SERVER_VERSION.sql(conn));
+            let version: OneText = db_run!(conn, |c| query.get_result(c).await)?;
+            let mut stats = Stats {
+                backend,
+                url,
+                server_version: version.v.unwrap_or_default(),
+                tables,
+                size_bytes: 0,
+                page_size: None,
+                page_count: None,
+                freelist_count: None,
+            };
+            match backend {
+                Backend::Postgres => {
+                    let query = diesel::sql_query(
+                        "SELECT pg_database_size(current_database())::bigint AS n",
+                    );
+                    let size: Count = db_run!(conn, |c| query.get_result(c).await)?;
+                    stats.size_bytes = size.n;
+                }
+                Backend::Sqlite => {
+                    let mut pragma = async |name: &str| -> Result<i64, DbError> {
+                        let query =
+                            diesel::sql_query(format!("SELECT {name} AS n FROM pragma_{name}"));
+                        let c: Count = db_run!(&mut *conn, |c| query.get_result(c).await)?;
+                        Ok(c.n)
+                    };
+                    let page_size = pragma("page_size").await?;
+                    let page_count = pragma("page_count").await?;
+                    stats.freelist_count = Some(pragma("freelist_count").await?);
+                    stats.size_bytes = page_size * page_count;
+                    stats.page_size = Some(page_size);
+                    stats.page_count = Some(page_count);
+                }
+            }
+            Ok(stats)
+        })
+        .await
+    }
+
+    /// Reclaims space and refreshes the planner's statistics (VACUUM + ANALYZE).
+    pub async fn vacuum(&self) -> Result<(), DbError> {
+        self.read(async |c| {
+            let sql = VACUUM.sql(c);
+            db_run!(c, |c| c.batch_execute(sql).await)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Moves everything in SQLite's write-ahead log into the database file (so that a copy
+    /// of the file alone is complete); nothing to do on PostgreSQL.
+    pub async fn checkpoint(&self) -> Result<(), DbError> {
+        if self.backend() != Backend::Sqlite {
+            return Ok(());
+        }
+        self.read(async |c| {
+            db_run!(c, |c| c
+                .batch_execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                .await)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Tree analysis (orphans, cycles, type rules, duplicate names) from one read of the
+    /// table, plus the name-key check and the engine's own checks, which run beside the
+    /// read on another connection.
+    pub async fn integrity(&self, full: bool) -> Result<IntegrityOutcome, DbError> {
+        let (read, engine) = tokio::join!(
+            self.read(async |c| {
+                let columns = LocationRecord::tree_columns(c).await?;
+                let stale = stale_keys(c, &columns).await?;
+                Ok((columns, stale))
+            }),
+            self.engine_checks(full)
+        );
+        let (columns, stale) = read?;
+        let mut engine = engine?;
+        let mut rows = Vec::with_capacity(columns.len());
+        for (id, parent_id, kind, name, _) in columns {
+            rows.push(LocationRow {
+                id,
+                parent_id,
+                location_type: kind
+                    .parse()
+                    .map_err(|e| DbError::corrupt(format!("location {id} has a bad type: {e}")))?,
+                name,
+            });
+        }
+        let report = analyze(&rows, &self.rules);
+        let mut named: Vec<LocationId> = Vec::new();
+        named.extend(report.duplicate_ids.iter().copied());
+        named.extend(report.orphans.iter().map(|o| o.id));
+        named.extend(report.cycles.iter().flat_map(|c| c.members.iter().copied()));
+        named.extend(report.unreachable.iter().copied());
+        named.extend(report.type_violations.iter().map(|t| t.id));
+        named.extend(
+            report
+                .duplicate_names
+                .iter()
+                .flat_map(|d| d.ids.iter().copied()),
+        );
+        let paths = if named.is_empty() {
+            BTreeMap::new()
+        } else {
+            let all = best_effort_paths(&rows);
+            named
+                .into_iter()
+                .filter_map(|id| all.get(&id).map(|p| (id, p.clone())))
+                .collect()
+        };
+        engine.push(EngineCheck {
+            name: "name_keys".into(),
+            ok: stale.is_empty(),
+            problems: stale,
+        });
+        Ok(IntegrityOutcome {
+            report,
+            paths,
+            engine,
+        })
+    }
+
+    async fn engine_checks(&self, full: bool) -> Result<Vec<EngineCheck>, DbError> {
+        let checks = engine_check_queries(self.backend(), full);
+        self.read(async |c| {
+            let mut out = Vec::with_capacity(checks.len());
+            for (name, sql) in &checks {
+                let query = diesel::sql_query(*sql);
+                let rows: Vec<OneText> = db_run!(&mut *c, |c| query.load(c).await)?;
+                let problems: Vec<String> = rows.into_iter().filter_map(|r| r.v).collect();
+                out.push(EngineCheck {
+                    name: (*name).to_string(),
+                    ok: problems.is_empty(),
+                    problems,
+                });
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// Writes, reads back, changes and deletes a scratch location in one transaction;
+    /// leaves nothing behind.
+    pub async fn round_trip(&self) -> Result<(), DbError> {
+        self.transaction(TxMode::TreeWrite, async |c| round_trip(c).await)
+            .await
+    }
+
+    /// Connection, schema, table round trip and integrity summary, each timed.
+    pub async fn health(&self) -> HealthReport {
+        let mut checks = Vec::new();
+        let mut run = |name: &str, started: Instant, result: Result<String, DbError>| {
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            checks.push(match result {
+                Ok(detail) => HealthCheck {
+                    name: name.into(),
+                    ok: true,
+                    detail: format!("{detail} ({ms:.1} ms)"),
+                },
+                Err(e) => HealthCheck {
+                    name: name.into(),
+                    ok: false,
+                    detail: e.to_string(),
+                },
+            });
+        };
+        let t = Instant::now();
+        let connected = self.check().await;
+        let reachable = connected.is_ok();
+        run(
+            "connection",
+            t,
+            connected.map(|_| format!("{} reachable", self.url())),
+        );
+        if !reachable {
+            return HealthReport { checks };
+        }
+        let t = Instant::now();
+        let schema = self.ensure_schema_current().await;
+        let current = schema.is_ok();
+        run("migrations", t, schema.map(|_| "schema is current".into()));
+        if !current {
+            return HealthReport { checks };
+        }
+        let t = Instant::now();
+        run(
+            "table round trip",
+            t,
+            self.round_trip()
+                .await
+                .map(|_| "insert, select, update, delete".into()),
+        );
+        let t = Instant::now();
+        let integrity = self.integrity(false).await.and_then(|o| {
+            if o.is_clean() {
+                Ok(format!("{} locations, no findings", o.report.rows))
+            } else {
+                Err(DbError::internal(
+                    format!(
+                        "{} finding(s); run `inventory db integrity`",
+                        o.finding_count()
+                    ),
+                    None,
+                ))
+            }
+        });
+        run("integrity", t, integrity);
+        HealthReport { checks }
+    }
+
+    /// Every column of every table (migration bookkeeping included), for schema checks.
+    pub async fn describe_columns(&self) -> Result<Vec<ColumnInfo>, DbError> {
+        self.read(async |c| {
+            let query = diesel::sql_query(COLUMNS.sql(c));
+            Ok(db_run!(c, |c| query.load(c).await)?)
+        })
+        .await
+    }
+
+    /// Every foreign key, its ON DELETE action and whether it is indexed.
+    pub async fn describe_foreign_keys(&self) -> Result<Vec<ForeignKeyInfo>, DbError> {
+        self.read(async |c| {
+            let query = diesel::sql_query(FOREIGN_KEYS.sql(c));
+            Ok(db_run!(c, |c| query.load(c).await)?)
+        })
+        .await
+    }
+
+    /// A canonical text dump of the schema (tables, columns, indexes, constraints,
+    /// triggers), for comparing databases: equal dumps mean equal schemas.
+    pub async fn schema_dump(&self) -> Result<String, DbError> {
+        let rows: Vec<OneText> = self
+            .read(async |c| {
+                let query = diesel::sql_query(SCHEMA_DUMP.sql(c));
+                Ok(db_run!(c, |c| query.load(c).await)?)
+            })
+            .await?;
+        let mut lines: Vec<String> = rows.into_iter().filter_map(|r| r.v).collect();
+        lines.sort();
+        Ok(lines.join("\n"))
+    }
+
+    /// Drops Home Inventory's tables — data, SQLite's search index and the migration
+    /// history — and nothing else: what `db drop` does. Tables of other programs in the
+    /// same schema are left alone.
+    pub async fn drop_all(&self) -> Result<(), DbError> {
+        match self.rollback_all().await {
+            Ok(_) | Err(DbError::SchemaNotCurrent { .. }) => {}
+            Err(e) => return Err(e),
+        }
+        // Whatever the down migrations left (a database migrated by hand, a damaged one).
+        let mut tables: Vec<&str> = data_tables().iter().rev().copied().collect();
+        if self.backend() == Backend::Sqlite {
+            tables.push(SEARCH_TABLE);
+        }
+        tables.push(MIGRATIONS_TABLE);
+        let backend = self.backend();
+        self.read(async |c| {
+            let mut sql = String::new();
+            if backend == Backend::Sqlite {
+                // Dropping a parent table deletes its rows first; with foreign keys on, the
+                // order of the drops would matter.
+                sql.push_str("PRAGMA foreign_keys = OFF;");
+            }
+            for table in &tables {
+                sql.push_str(&format!("DROP TABLE IF EXISTS {table};"));
+            }
+            if backend == Backend::Sqlite {
+                sql.push_str("PRAGMA foreign_keys = ON;");
+            }
+            db_run!(c, |c| c.batch_execute(&sql).await)?;
+            Ok(())
+        })
+        .await
+    }
+
+    /// Drops everything and migrates afresh: an empty, current database.
+    pub async fn reset(&self) -> Result<Vec<String>, DbError> {
+        self.drop_all().await?;
+        self.migrate().await
+    }
+}
