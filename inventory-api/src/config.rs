@@ -110,6 +110,14 @@ impl PublicUrl {
     }
 }
 
+impl std::str::FromStr for PublicUrl {
+    type Err = String;
+
+    fn from_str(raw: &str) -> Result<Self, String> {
+        parse_public_url(raw)
+    }
+}
+
 fn parse_public_url(raw: &str) -> Result<PublicUrl, String> {
     let url = raw.trim().trim_end_matches('/');
     let lower = url.to_ascii_lowercase();
