@@ -1,5 +1,7 @@
 //! The API in-process (`app(state)` driven with `oneshot`), each test on SQLite and PostgreSQL.
 
+#![allow(clippy::unwrap_used)]
+
 mod common;
 
 use std::net::SocketAddr;
@@ -425,7 +427,7 @@ api_tests! {
         let paths = doc["paths"].as_object().unwrap();
         assert!(paths.contains_key("/healthz") && paths.contains_key("/api/v1/auth/login"));
         for (path, item) in paths {
-            let concrete = path.replace(|c| c == '{' || c == '}', "");
+            let concrete = path.replace(['{', '}'], "");
             for method in &methods {
                 let declared = item.get(method.as_str().to_ascii_lowercase()).is_some();
                 let r = t.send(request(method.clone(), &concrete).body(Body::empty()).unwrap()).await;

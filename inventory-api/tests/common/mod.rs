@@ -1,7 +1,7 @@
 //! In-process test harness: `app(state)` over a fresh database of either backend, driven with
 //! `tower::ServiceExt::oneshot`, and the `api_tests!` macro that runs one body on both.
 
-#![allow(dead_code)]
+#![allow(dead_code, clippy::unwrap_used)]
 
 use std::net::SocketAddr;
 use std::sync::Arc;
