@@ -108,7 +108,7 @@ async fn login(
     };
     limiter.succeeded(&keys);
     let session = store::create_session(state.db(), &user, state.settings().session_days).await?;
-    tracing::info!(user_id = user.id, "login");
+    tracing::debug!(user_id = user.id, "login");
     Ok((
         [(CACHE_CONTROL, "no-store")],
         Json(LoginResponse {
@@ -132,7 +132,7 @@ async fn logout(
     Reader(caller): Reader,
 ) -> Result<StatusCode, ApiError> {
     store::revoke_tokens(state.db(), caller.token_ids()).await?;
-    tracing::info!(user_id = caller.user_id, "logout");
+    tracing::debug!(user_id = caller.user_id, "logout");
     Ok(StatusCode::NO_CONTENT)
 }
 
