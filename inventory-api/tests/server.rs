@@ -308,7 +308,8 @@ async fn sigterm_lets_a_slow_request_finish_then_checkpoints_and_exits_0() {
         .await
         .expect("starts");
     let (mut stream, rest) = start_slow_login(server.addr).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Time for the server to accept the connection and start the handler.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     server.terminate();
     tokio::time::sleep(Duration::from_millis(500)).await;
     assert!(
@@ -357,7 +358,8 @@ async fn a_request_that_outlasts_the_grace_period_does_not_hold_up_the_exit() {
     .await
     .expect("starts");
     let (_stream, _never_sent) = start_slow_login(server.addr).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // Time for the server to accept the connection and start the handler.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
     let asked = std::time::Instant::now();
     server.terminate();
     let status = server.wait(Duration::from_secs(10)).await;
