@@ -69,10 +69,7 @@ pub struct Config {
 impl Config {
     /// The database to open, by the CLI's rules (PRODUCT §2).
     pub fn database(&self) -> Result<DatabaseUrl, DbError> {
-        match self.database_url.as_deref() {
-            Some(raw) => DatabaseUrl::parse(raw),
-            None => DatabaseUrl::from_env(),
-        }
+        crate::store::database_url(self.database_url.as_deref())
     }
 
     /// The grace period for in-flight requests at shutdown.

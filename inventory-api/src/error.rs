@@ -241,7 +241,7 @@ impl From<DbError> for ApiError {
             ErrorKind::Conflict => ApiError::conflict(e.to_string()),
             ErrorKind::Unavailable => {
                 // The cause names hosts and driver messages: for the log, not the client.
-                tracing::warn!(error = %inventory_db::redact_url(&e.to_string()), "database unavailable");
+                tracing::warn!(error = %crate::store::redact(&e.to_string()), "database unavailable");
                 ApiError::unavailable(match e {
                     DbError::SchemaNotCurrent { .. } | DbError::SchemaTooNew { .. } => {
                         "the database schema is not current"
@@ -249,7 +249,7 @@ impl From<DbError> for ApiError {
                     _ => "the database is not reachable; try again later",
                 })
             }
-            ErrorKind::Internal => ApiError::internal(inventory_db::redact_url(&e.to_string())),
+            ErrorKind::Internal => ApiError::internal(crate::store::redact(&e.to_string())),
         }
     }
 }

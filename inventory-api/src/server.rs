@@ -46,7 +46,7 @@ impl Fatal {
 
 fn db_message(e: &DbError) -> String {
     // inventory-db redacts passwords in the messages it builds; once more does no harm.
-    inventory_db::redact_url(&e.to_string())
+    crate::store::redact(&e.to_string())
 }
 
 /// Logs to stderr: `RUST_LOG` when set, else `info` (one line per request).

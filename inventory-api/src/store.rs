@@ -17,6 +17,20 @@ use crate::auth::Scope;
 /// after their creation.
 pub const SESSION_LABEL: &str = "login session";
 
+/// The database to open: `raw` (`--database-url`/`DATABASE_URL`), else the `POSTGRES_*`
+/// variables, else `./data/inventory.db` — the CLI's rules (PRODUCT §2).
+pub fn database_url(raw: Option<&str>) -> Result<DatabaseUrl, DbError> {
+    match raw {
+        Some(raw) => DatabaseUrl::parse(raw),
+        None => DatabaseUrl::from_env(),
+    }
+}
+
+/// `text` with any database password in it replaced by `***`.
+pub fn redact(text: &str) -> String {
+    inventory_db::redact_url(text)
+}
+
 /// Opens the database (fails fast when it cannot be reached).
 pub async fn connect(url: &DatabaseUrl) -> Result<Database, DbError> {
     Database::connect_with(url, PoolOptions::default()).await
