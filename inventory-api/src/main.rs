@@ -1,14 +1,19 @@
-//! `inventory-api`: the HTTP server of Home Inventory (axum over inventory-db).
-//!
-//! The server is not part of this release; the crate is a member of the workspace so that
-//! its place in the architecture (a thin binary over inventory-db) is fixed from the start.
+//! `inventory-api`: parses the configuration, sets up logging and runs the server.
 
 use std::process::ExitCode;
 
-fn main() -> ExitCode {
-    eprintln!(
-        "inventory-api: the HTTP server is not part of this release yet; \
-         use the `inventory` command (see README.md)"
-    );
-    ExitCode::from(2)
+use clap::Parser;
+use inventory_api::{server, Config};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let config = Config::parse();
+    server::init_logging();
+    match server::run(config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("inventory-api: error: {}", e.message);
+            ExitCode::from(e.code)
+        }
+    }
 }
