@@ -80,12 +80,10 @@ enum Step {
     Up,
     /// Revert at most this many applied migrations.
     Down(usize),
-    /// Only read which migrations are applied.
-    Applied,
 }
 
 /// Runs `step` through a harness (`source` gives the backend's embedded migrations, which
-/// each harness call consumes); returns the versions applied, reverted, or found applied.
+/// each harness call consumes); returns the versions applied or reverted.
 fn run_step<H, B>(
     harness: &mut H,
     source: fn() -> EmbeddedMigrations,
@@ -123,10 +121,6 @@ where
             }
             Ok(reverted)
         }
-        Step::Applied => harness
-            .applied_migrations()
-            .map(names)
-            .map_err(migration_error),
     }
 }
 
@@ -174,7 +168,7 @@ impl Database {
 
     /// The tables that reverting the last `steps` applied migrations would drop, newest first.
     pub async fn rollback_drops(&self, steps: usize) -> Result<Vec<String>, DbError> {
-        let mut applied = self.harness(Step::Applied).await?;
+        let mut applied = self.applied_versions().await?;
         applied.sort();
         Ok(applied
             .iter()
@@ -196,9 +190,30 @@ impl Database {
             .collect())
     }
 
+    /// The versions recorded as applied, read on a pooled connection (a read: a database
+    /// without the migrations table has none, and gets no table from being asked).
+    async fn applied_versions(&self) -> Result<Vec<String>, DbError> {
+        let rows = self
+            .read(async |c| {
+                let query = diesel::sql_query(format!(
+                    "SELECT version AS v FROM {}",
+                    crate::ops::admin::MIGRATIONS_TABLE
+                ));
+                Ok(crate::conn::db_run!(c, |c| {
+                    diesel_async::RunQueryDsl::load::<crate::models::OneText>(query, c).await
+                })?)
+            })
+            .await;
+        match rows {
+            Ok(rows) => Ok(rows.into_iter().filter_map(|r| r.v).collect()),
+            Err(DbError::SchemaNotCurrent { .. }) => Ok(Vec::new()),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Every known migration, oldest first, with whether it is applied.
     pub async fn migration_history(&self) -> Result<Vec<MigrationStatus>, DbError> {
-        let applied = self.harness(Step::Applied).await?;
+        let applied = self.applied_versions().await?;
         let known = known_versions(self.backend())?;
         if let Some(unknown) = applied.iter().find(|v| !known.contains(v)) {
             return Err(DbError::SchemaTooNew {
