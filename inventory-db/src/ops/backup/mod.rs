@@ -469,12 +469,12 @@ fn read_and_check(input: &mut dyn Read, backend: Backend) -> Result<format::Deco
 /// the engine unpacks it (PostgreSQL `jsonb_array_elements`, SQLite `json_each`), so one
 /// statement writes thousands of rows, under either engine's bind-parameter limit.
 fn insert_sql(spec: &TableSpec, backend: Backend) -> String {
-    let columns: Vec<&str> = spec.db_columns.iter().map(|(name, _)| *name).collect();
+    let columns: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
     let values: Vec<String> = spec
-        .db_columns
+        .columns
         .iter()
         .enumerate()
-        .map(|(i, (_, kind))| match (backend, kind) {
+        .map(|(i, c)| match (backend, c.kind) {
             (Backend::Postgres, ColumnType::Text) => format!("r ->> {i}"),
             (Backend::Postgres, ColumnType::BigInt) => format!("(r ->> {i})::bigint"),
             (Backend::Postgres, ColumnType::Timestamp) => format!("(r ->> {i})::timestamp"),
