@@ -366,12 +366,15 @@ impl Forest {
         };
         let roots = sorted_ids(root_rows);
         let children: Vec<Vec<LocationId>> = children.into_iter().map(sorted_ids).collect();
-        let detached = rows
-            .iter()
-            .zip(&links.up)
-            .filter(|(_, up)| matches!(up, Up::Missing(_)))
-            .map(|(row, _)| row.id)
-            .collect();
+        let detached = match missing {
+            MissingParents::Refuse => HashSet::new(),
+            MissingParents::AsRoots => rows
+                .iter()
+                .zip(&links.up)
+                .filter(|(_, up)| matches!(up, Up::Missing(_)))
+                .map(|(row, _)| row.id)
+                .collect(),
+        };
         let mut nodes = HashMap::with_capacity(rows.len());
         for ((row, key), children) in rows.into_iter().zip(keys).zip(children) {
             nodes.insert(row.id, Node { row, key, children });
