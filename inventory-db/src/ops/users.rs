@@ -15,11 +15,13 @@ use sha2::{Digest, Sha256};
 
 use crate::conn::{Conn, TxMode};
 use crate::error::{DbError, Entity};
-use crate::models::api_token::{ApiToken, ApiTokenRecord, Authenticated, CreatedToken, NewApiToken};
-use crate::secret::Secret;
+use crate::models::api_token::{
+    ApiToken, ApiTokenRecord, Authenticated, CreatedToken, NewApiToken,
+};
 use crate::models::now;
 use crate::models::user::{User, UserRecord};
 use crate::pool::Database;
+use crate::secret::Secret;
 
 /// Every token starts with this, so that a leaked one is recognisable.
 pub const TOKEN_PREFIX: &str = "hinv_";
