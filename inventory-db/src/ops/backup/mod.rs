@@ -620,7 +620,30 @@ impl Database {
             replace_all(c, &ordered, require_empty, progress).await
         })
         .await?;
+        self.refresh_statistics().await;
         Ok(summary)
+    }
+
+    /// After a bulk load on PostgreSQL, brings the planner's statistics up to date: until
+    /// then they describe the tables as they were (empty, for a new database), and with them
+    /// a walk down a deep tree scans the whole table once per level, quadratic in the depth,
+    /// until autovacuum analyzes the tables, if it runs at all. The data is committed by
+    /// now, so a failure here is only logged.
+    async fn refresh_statistics(&self) {
+        use diesel_async::SimpleAsyncConnection;
+        if self.backend() != Backend::Postgres {
+            return;
+        }
+        let sql = format!("ANALYZE {}", table_names().join(", "));
+        let analyzed = self
+            .read(async |c| {
+                crate::conn::db_run!(c, |c| c.batch_execute(&sql).await)?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = analyzed {
+            tracing::warn!("could not refresh the planner's statistics after the load: {e}");
+        }
     }
 
     /// Writes a plain (uncompressed) backup of every table to `out`.
