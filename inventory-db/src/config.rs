@@ -211,9 +211,17 @@ pub fn redact_url(text: &str) -> String {
     redact_password_params(&out)
 }
 
-/// `user:password@host...` → `user:***@host...`, taking the last `@` as the end of the userinfo.
+/// `user:password@host...` → `user:***@host...`, taking the last `@` as the end of the
+/// userinfo — the last one before a `password=` parameter, whose value may hold an `@`
+/// too (and is redacted as a parameter).
 fn redact_userinfo(after_scheme: &str) -> String {
-    match after_scheme.rfind('@') {
+    let lower = after_scheme.to_ascii_lowercase();
+    let limit = ["?password=", "&password="]
+        .iter()
+        .filter_map(|key| lower.find(key))
+        .min()
+        .unwrap_or(after_scheme.len());
+    match after_scheme[..limit].rfind('@') {
         Some(at) => {
             let userinfo = &after_scheme[..at];
             match userinfo.find(':') {
