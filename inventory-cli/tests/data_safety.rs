@@ -647,7 +647,9 @@ cli_tests! {
         let holder = env.rt.spawn(async move {
             db.transaction(TxMode::TreeWrite, async move |_c| {
                 let _ = held_tx.send(());
-                let _ = release_rx.await;
+                // Let go after a while in any case: a writer that waited forever fails the
+                // test on its time bound instead of hanging it.
+                let _ = tokio::time::timeout(Duration::from_secs(20), release_rx).await;
                 Ok(())
             })
             .await

@@ -928,7 +928,9 @@ backend_tests! {
             holder
                 .transaction(TxMode::TreeWrite, async move |_c| {
                     let _ = held_tx.send(());
-                    let _ = release_rx.await;
+                    // Let go after a while in any case: a writer that waited forever fails the
+                    // test on its time bound instead of hanging it.
+                    let _ = tokio::time::timeout(Duration::from_secs(20), release_rx).await;
                     Ok(())
                 })
                 .await
