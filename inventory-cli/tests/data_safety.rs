@@ -95,9 +95,19 @@ cli_tests! {
             "table categories with 1 row(s)",
             "table items with 3 row(s)",
             "table users with 1 row(s)",
-            "dropping api_tokens, users, items, categories without confirmation; pass --yes",
+            "refusing to revert 2 migration(s) of",
+            "without confirmation; pass --yes",
         ]);
         assert!(!stderr.contains("table locations"), "locations are not dropped: {stderr}");
+    }
+
+    fn rollback_of_the_token_migration_names_the_columns_it_deletes(env: &Env) {
+        filled(env);
+        refused(env, &["db", "rollback"], 2, &[
+            "This will delete:",
+            "column(s) scope, expires_at of table api_tokens, in 0 row(s)",
+            "refusing to revert 1 migration(s) of",
+        ]);
     }
 
     fn rollback_with_yes_reverts_and_drops(env: &Env) {
