@@ -292,13 +292,15 @@ pub(crate) async fn import_rows(
                     summary.locations_created += 1;
                     (record.id, kind)
                 }
-                None => return Err(invalid(
-                    row.line,
-                    format!(
+                None => {
+                    return Err(invalid(
+                        row.line,
+                        format!(
                         "no location at path \"{}\" (import with --create-locations to create it)",
                         row.path.join(PATH_SEPARATOR)
                     ),
-                )),
+                    ))
+                }
             };
             resolved.insert(cache_key, here);
             parent = Some(here);
