@@ -29,7 +29,7 @@ pub use models::location::{
 pub use models::user::User;
 pub use models::{Page, PageRequest};
 pub use ops::users::{TokenSpec, TOKEN_PREFIX};
-pub use ops::{admin, backup, csv_io, migrations, verify};
+pub use ops::{admin, backup, bulk, csv_io, migrations, verify};
 pub use pool::{Database, PoolOptions, SqliteConn};
 
 /// Called with (rows done, rows total) as long operations progress; the CLI drives a

@@ -33,7 +33,7 @@ use crate::models::item::NewItem;
 use crate::ops::admin::TableCount;
 use crate::pool::Database;
 pub use crate::Progress;
-use tables::{ColumnType, Snapshot, TableSpec};
+use tables::{ColumnType, Snapshot, TableRows, TableSpec};
 
 /// The `format` field of every backup header.
 pub const FORMAT_NAME: &str = "home-inventory-backup";
@@ -44,7 +44,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const MAX_ID: i64 = (1 << 53) - 1;
 
 /// Rows per bulk INSERT statement (one JSON bind each).
-const INSERT_BATCH: usize = 5_000;
+pub(crate) const INSERT_BATCH: usize = 5_000;
 
 /// Compression of a backup file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -501,25 +501,62 @@ pub(crate) async fn insert_all(
     snapshot: &Snapshot,
     progress: Progress<'_>,
 ) -> Result<(), DbError> {
-    use diesel_async::RunQueryDsl;
     let total: u64 = snapshot.counts().iter().map(|(_, n)| n).sum();
     progress(0, total);
     let mut done = 0u64;
     for table in snapshot.tables() {
-        let sql = insert_sql(table.spec(), conn.backend());
         let mut start = 0;
         while start < table.len() {
             let end = (start + INSERT_BATCH).min(table.len());
-            let batch = table.db_batch(start..end).map_err(|e| {
-                DbError::internal("cannot encode rows to insert", Some(Box::new(e) as _))
-            })?;
-            let query = diesel::sql_query(&sql).bind::<diesel::sql_types::Text, _>(batch);
-            crate::conn::db_run!(conn, |c| query.execute(c).await)?;
+            insert_batch(conn, table, start..end).await?;
             done += (end - start) as u64;
             progress(done, total);
             start = end;
         }
     }
+    Ok(())
+}
+
+/// Inserts the rows `range` of `table` with one bulk INSERT (at most [`INSERT_BATCH`] rows).
+async fn insert_batch(
+    conn: &mut Conn,
+    table: &dyn TableRows,
+    range: std::ops::Range<usize>,
+) -> Result<(), DbError> {
+    use diesel_async::RunQueryDsl;
+    let sql = insert_sql(table.spec(), conn.backend());
+    let batch = table
+        .db_batch(range)
+        .map_err(|e| DbError::internal("cannot encode rows to insert", Some(Box::new(e) as _)))?;
+    let query = diesel::sql_query(&sql).bind::<diesel::sql_types::Text, _>(batch);
+    crate::conn::db_run!(conn, |c| query.execute(c).await)?;
+    Ok(())
+}
+
+/// Inserts `rows` (parents before children, ids kept) with the bulk INSERT, in batches of
+/// [`INSERT_BATCH`]. Run it in a write transaction.
+pub(crate) async fn insert_rows<R: tables::BackupRow>(
+    conn: &mut Conn,
+    rows: &Vec<R>,
+) -> Result<(), DbError> {
+    let mut start = 0;
+    while start < rows.len() {
+        let end = (start + INSERT_BATCH).min(rows.len());
+        insert_batch(conn, rows, start..end).await?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// Moves every table's id sequence past its largest id (after rows were inserted with
+/// their ids).
+pub(crate) async fn reset_sequences(conn: &mut Conn) -> Result<(), DbError> {
+    use diesel_async::SimpleAsyncConnection;
+    let reset = match conn.backend() {
+        Backend::Postgres => include_str!("../../sql/postgres/reset_sequences.sql"),
+        Backend::Sqlite => include_str!("../../sql/sqlite/reset_sequences.sql"),
+    };
+    crate::conn::db_run!(conn, |c| c.batch_execute(reset).await)?;
     Ok(())
 }
 
@@ -554,12 +591,7 @@ async fn replace_all(
     }
     crate::conn::db_run!(conn, |c| c.batch_execute(&delete).await)?;
     insert_all(conn, ordered, progress).await?;
-    let reset = match conn.backend() {
-        Backend::Postgres => include_str!("../../sql/postgres/reset_sequences.sql"),
-        Backend::Sqlite => include_str!("../../sql/sqlite/reset_sequences.sql"),
-    };
-    crate::conn::db_run!(conn, |c| c.batch_execute(reset).await)?;
-    Ok(())
+    reset_sequences(conn).await
 }
 
 impl Database {
