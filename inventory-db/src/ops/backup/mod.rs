@@ -615,6 +615,50 @@ impl Database {
         Ok((version, snapshot))
     }
 
+    /// Writes a plain backup to `out` from one consistent read, streaming: the rows are
+    /// counted, then read a page at a time and written as they come, so memory stays the
+    /// same whatever the size of the database.
+    async fn stream_backup(
+        &self,
+        out: &mut (dyn Write + Send),
+        progress: Progress<'_>,
+    ) -> Result<BackupSummary, DbError> {
+        let version = self.backup_schema_version().await?;
+        let version_ref = &version;
+        self.transaction(TxMode::Snapshot, async move |c| {
+            let counts = crate::ops::admin::row_counts(c).await?;
+            let tables: Vec<(&TableSpec, u64)> = Snapshot::specs()
+                .into_iter()
+                .map(|spec| {
+                    let rows = counts
+                        .iter()
+                        .find(|t| t.table == spec.name)
+                        .map_or(0, |t| u64::try_from(t.rows).unwrap_or(0));
+                    (spec, rows)
+                })
+                .collect();
+            let write_error = |e| DbError::io("cannot write the backup", e);
+            let mut encoder =
+                format::Encoder::start(out, version_ref, &tables, progress).map_err(write_error)?;
+            tables::write_all_tables(c, &mut |line| encoder.line(line)).await?;
+            encoder.finish().map_err(write_error)?;
+            let total_rows = tables.iter().map(|(_, n)| n).sum();
+            Ok(BackupSummary {
+                format_version: FORMAT_VERSION,
+                schema_version: version_ref.clone(),
+                tables: tables
+                    .iter()
+                    .map(|(spec, rows)| TableCount {
+                        table: spec.name.to_string(),
+                        rows: i64::try_from(*rows).unwrap_or(i64::MAX),
+                    })
+                    .collect(),
+                total_rows,
+            })
+        })
+        .await
+    }
+
     /// Migrates this database when migrations are pending; refuses a newer schema.
     async fn prepare_for_load(&self) -> Result<(), DbError> {
         match self.ensure_schema_current().await {
@@ -647,10 +691,7 @@ impl Database {
         out: &mut (dyn Write + Send),
         progress: Progress<'_>,
     ) -> Result<BackupSummary, DbError> {
-        let (version, snapshot) = self.snapshot().await?;
-        format::encode(&snapshot, &version, out, progress)
-            .map_err(|e| DbError::io("cannot write the backup", e))?;
-        Ok(summary(&version, &snapshot))
+        self.stream_backup(out, progress).await
     }
 
     /// Writes a backup to `path`, compressed by its extension (`.gz`, `.zst`): owner-only,
@@ -664,27 +705,41 @@ impl Database {
         progress: Progress<'_>,
     ) -> Result<BackupSummary, DbError> {
         let mut file = OutputFile::create(self, path, overwrite, "backup")?;
-        let (version, snapshot) = self.snapshot().await?;
         let action = || format!("cannot write backup {}", path.display());
-        let written = match Compression::from_path(path) {
-            Compression::None => format::encode(&snapshot, &version, &mut file, progress),
+        let summary = match Compression::from_path(path) {
+            Compression::None => self.stream_backup(&mut file, progress).await,
             Compression::Gzip => {
                 let mut enc =
                     flate2::write::GzEncoder::new(&mut file, flate2::Compression::default());
-                format::encode(&snapshot, &version, &mut enc, progress)
-                    .and_then(|()| enc.finish().map(drop))
+                let summary = self.stream_backup(&mut enc, progress).await;
+                match summary {
+                    Ok(s) => enc
+                        .finish()
+                        .map(|_| s)
+                        .map_err(|e| DbError::io(action(), e)),
+                    Err(e) => Err(e),
+                }
             }
             Compression::Zstd => {
-                zstd::stream::write::Encoder::new(&mut file, zstd::DEFAULT_COMPRESSION_LEVEL)
-                    .and_then(|mut enc| {
-                        format::encode(&snapshot, &version, &mut enc, progress)?;
-                        enc.finish().map(drop)
-                    })
+                let mut enc =
+                    zstd::stream::write::Encoder::new(&mut file, zstd::DEFAULT_COMPRESSION_LEVEL)
+                        .map_err(|e| DbError::io(action(), e))?;
+                let summary = self.stream_backup(&mut enc, progress).await;
+                match summary {
+                    Ok(s) => enc
+                        .finish()
+                        .map(|_| s)
+                        .map_err(|e| DbError::io(action(), e)),
+                    Err(e) => Err(e),
+                }
             }
         };
-        written.map_err(|e| DbError::io(action(), e))?;
+        let summary = summary.map_err(|e| match e {
+            DbError::Io { source, .. } => DbError::io(action(), source),
+            other => other,
+        })?;
         file.commit()?;
-        Ok(summary(&version, &snapshot))
+        Ok(summary)
     }
 
     /// Replaces all data with a backup read from `input` (plain, gzip or zstd, detected by
