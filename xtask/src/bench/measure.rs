@@ -213,8 +213,6 @@ pub(crate) async fn time_runs<T>(
 pub(crate) struct ProcessRun {
     /// Wall time from spawn to exit, in milliseconds.
     pub ms: f64,
-    /// Standard output (empty unless kept).
-    pub stdout: Vec<u8>,
     /// Peak resident memory in MiB, when asked for and GNU time is there.
     pub rss_mib: Option<f64>,
 }
@@ -225,14 +223,13 @@ const GNU_TIME: &str = "/usr/bin/time";
 /// What GNU time prints last on standard error.
 const RSS_MARK: &str = "bench-maxrss-kib=";
 
-/// Runs `program args` to completion, timed from spawn to exit; an exit code other than 0
-/// or one of `allowed` fails. Standard output is kept or sent to /dev/null (as for a big
-/// tree). With `rss`, the program runs under GNU time, which adds about a millisecond
-/// and gives its peak resident memory.
+/// Runs `program args` to completion, its standard output sent to /dev/null, timed from
+/// spawn to exit; an exit code other than 0 or one of `allowed` fails. With `rss`, the
+/// program runs under GNU time, which adds about a millisecond and gives its peak
+/// resident memory.
 pub(crate) fn run_process(
     program: &Path,
     args: &[&str],
-    keep_stdout: bool,
     rss: bool,
     allowed: &[i32],
 ) -> anyhow::Result<ProcessRun> {
@@ -244,12 +241,10 @@ pub(crate) fn run_process(
     } else {
         Command::new(program)
     };
-    cmd.args(args).stdin(Stdio::null()).stderr(Stdio::piped());
-    cmd.stdout(if keep_stdout {
-        Stdio::piped()
-    } else {
-        Stdio::null()
-    });
+    cmd.args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
     let start = Instant::now();
     let out = cmd
         .output()
@@ -271,9 +266,5 @@ pub(crate) fn run_process(
         .next_back()
         .and_then(|v| v.trim().parse::<f64>().ok())
         .map(|kib| kib / 1024.0);
-    Ok(ProcessRun {
-        ms,
-        stdout: out.stdout,
-        rss_mib,
-    })
+    Ok(ProcessRun { ms, rss_mib })
 }
