@@ -31,7 +31,7 @@ pub use models::{Page, PageRequest};
 pub use ops::reports::{InventoryReport, PlaceTotals};
 pub use ops::users::{HashedPassword, TokenSpec, TOKEN_PREFIX};
 pub use ops::versions::Versioned;
-pub use ops::{admin, backup, csv_io, migrations, verify};
+pub use ops::{admin, backup, bulk, csv_io, migrations, verify};
 pub use pool::{Database, PoolOptions, SqliteConn};
 
 /// Called with (rows done, rows total) as long operations progress; the CLI drives a

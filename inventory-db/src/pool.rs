@@ -137,13 +137,22 @@ impl Database {
             options,
         };
         // The pool reports a refused connection only when its timeout runs out; one direct
-        // connection first makes an unreachable or misconfigured database fail fast.
+        // connection first makes an unreachable or misconfigured database fail fast. It
+        // then becomes the pool's first connection: a short command opens one, not two.
         let timeout = db.options.connection_timeout;
         let probe = tokio::time::timeout(timeout, async {
-            match db.backend() {
-                Backend::Postgres => db.establish_pg().await.map(drop),
-                Backend::Sqlite => db.establish_sqlite().await.map(drop),
+            match &db.pool {
+                Pool::Postgres(pool) => {
+                    let conn = db.establish_pg().await?;
+                    // A full pool (a memory database's keeps its own) needs no more.
+                    let _ = pool.add(conn);
+                }
+                Pool::Sqlite(pool) => {
+                    let conn = db.establish_sqlite().await?;
+                    let _ = pool.add(conn);
+                }
             }
+            Ok::<(), DbError>(())
         })
         .await;
         match probe {
@@ -156,7 +165,6 @@ impl Database {
                 })
             }
         }
-        db.check().await?;
         Ok(db)
     }
 
@@ -293,6 +301,8 @@ fn sqlite_pool(
     busy_ms: u128,
     builder: bb8::Builder<AsyncDieselConnectionManager<SqliteConn>>,
 ) -> Bb8Pool<SqliteConn> {
+    // A connection to a local file does not go stale: no `SELECT 1` before every use.
+    let builder = builder.test_on_check_out(false);
     let mut config = ManagerConfig::<SqliteConn>::default();
     config.custom_setup = Box::new(move |url: &str| {
         let url = url.to_string();

@@ -1,305 +1,398 @@
-//! `cargo xtask bench`: the benchmark scenarios of the issues, measured in a release build.
-//! Prints a table and writes `target/bench/<suite>.json`. Targets live here, not in tests.
+//! `cargo xtask bench`: the benchmark scenarios, measured in a release build
+//! on a generated home (`inventory_core::generate::home_data`) loaded into a fresh database
+//! of each backend through the library's bulk path. Prints a table per backend and writes
+//! `target/bench/<backend>-<scale>.json`. Targets live here, never in timed tests: figures
+//! are recorded, not asserted (the command fails only when a scenario cannot run).
+
+mod measure;
+mod scenarios;
 
 use std::process::Command;
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Instant;
 
 use anyhow::{bail, Context};
-use inventory_core::generate::{plant_damage, sample_forest_rows};
-use inventory_core::{analyze, Forest, LocationType, TypeRules};
-use inventory_db::{testing, Database, NewLocation};
+use inventory_core::generate::{home_data, HomeData, HomeSpec};
+use inventory_db::{testing, Backend};
 use serde::Serialize;
 
 use crate::pg;
+use measure::{fmt_value, ms_since, Row, Target, Unit};
+use scenarios::{Bench, Probes, SCENARIOS};
+
+/// Which backends to measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Which {
+    Sqlite,
+    Postgres,
+    Both,
+}
+
+/// How big the data set is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, Serialize)]
+pub(crate) enum Scale {
+    /// 10^4 locations and 10^4 items (the CI smoke run).
+    #[value(name = "10k")]
+    #[serde(rename = "10k")]
+    Small,
+    /// 10^6 locations and 10^6 items (where the targets apply).
+    #[value(name = "1m")]
+    #[serde(rename = "1m")]
+    Large,
+}
+
+impl Scale {
+    fn name(self) -> &'static str {
+        match self {
+            Scale::Small => "10k",
+            Scale::Large => "1m",
+        }
+    }
+
+    fn spec(self) -> HomeSpec {
+        let n = match self {
+            Scale::Small => 10_000,
+            Scale::Large => 1_000_000,
+        };
+        HomeSpec {
+            locations: n,
+            items: n,
+            seed: 2026,
+        }
+    }
+
+    /// Runs of an in-process scenario of milliseconds.
+    pub(crate) fn runs_fast(self) -> usize {
+        200
+    }
+
+    /// Runs of a whole-process scenario of milliseconds.
+    pub(crate) fn runs_process(self) -> usize {
+        30
+    }
+
+    /// Runs of a scenario of about a second.
+    pub(crate) fn runs_heavy(self) -> usize {
+        match self {
+            Scale::Small => 20,
+            Scale::Large => 7,
+        }
+    }
+
+    /// Runs of a scenario over the whole database (load, import, backup, restore, delete).
+    pub(crate) fn runs_bulk(self) -> usize {
+        match self {
+            Scale::Small => 3,
+            Scale::Large => 2,
+        }
+    }
+
+    /// How many rows of the exported CSV the import scenario reads (`None`: all).
+    pub(crate) fn import_rows(self) -> Option<usize> {
+        match self {
+            Scale::Small => None,
+            Scale::Large => Some(50_000),
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
-    /// Rows for the in-memory integrity analysis.
-    #[arg(long, default_value_t = 1_000_000)]
-    rows: usize,
-    /// Locations written to each database backend.
-    #[arg(long, default_value_t = 3_000)]
-    db_rows: usize,
-    /// Skip the database scenarios.
-    #[arg(long)]
-    core_only: bool,
+    /// Which backends to measure.
+    #[arg(long, value_enum, default_value = "both")]
+    backend: Which,
+    /// Data set size: 10k (10^4 locations + 10^4 items) or 1m (10^6 + 10^6).
+    #[arg(long, value_enum, default_value = "1m")]
+    scale: Scale,
+    /// Only these scenarios (repeatable; the bulk load always runs, it makes the data).
+    #[arg(long, value_name = "NAME")]
+    only: Vec<String>,
+    /// Instead of measuring, load the data set into this (empty) database and stop: a
+    /// database to look at queries and plans with.
+    #[arg(long, value_name = "URL")]
+    load_into: Option<String>,
 }
 
+/// The JSON file of one backend and scale.
 #[derive(Debug, Serialize)]
-struct Measurement {
-    scenario: String,
-    value: f64,
-    unit: &'static str,
-    target: Option<String>,
-    met: Option<bool>,
-}
-
-#[derive(Debug, Serialize)]
-struct Suite {
-    suite: String,
-    measurements: Vec<Measurement>,
-}
-
-fn measure(
-    out: &mut Vec<Measurement>,
-    scenario: impl Into<String>,
-    value: f64,
-    unit: &'static str,
-    target: Option<(f64, bool)>,
-) {
-    out.push(Measurement {
-        scenario: scenario.into(),
-        value,
-        unit,
-        target: target.map(|(t, lower_is_better)| {
-            format!("{} {t} {unit}", if lower_is_better { "<" } else { ">" })
-        }),
-        met: target.map(|(t, lower)| if lower { value < t } else { value > t }),
-    });
-}
-
-fn best_of<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {
-    let mut best = Duration::MAX;
-    let mut last = None;
-    for _ in 0..runs.max(1) {
-        let start = Instant::now();
-        let v = f();
-        best = best.min(start.elapsed());
-        last = Some(v);
-    }
-    (best, last.unwrap_or_else(f))
-}
-
-fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
-                l.split_whitespace()
-                    .nth(1)
-                    .and_then(|kb| kb.parse::<f64>().ok())
-            })
-        })
-        .map_or(0.0, |kb| kb / 1024.0)
+struct Report<'a> {
+    backend: String,
+    scale: Scale,
+    locations: usize,
+    items: usize,
+    date: String,
+    machine: String,
+    rows: &'a [Row],
 }
 
 pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
+    if let Some(unknown) = args
+        .only
+        .iter()
+        .find(|n| !SCENARIOS.iter().any(|s| s.name == n.as_str()))
+    {
+        let names: Vec<&str> = SCENARIOS.iter().map(|s| s.name).collect();
+        bail!("no scenario {unknown}; scenarios: {}", names.join(", "));
+    }
     if cfg!(debug_assertions) {
-        // Measure optimised code only: re-run this task from a release build.
-        let mut cmd = Command::new(crate::cargo());
-        cmd.current_dir(crate::project_root())
-            .args(["run", "--quiet", "--release", "-p", "xtask", "--", "bench"])
-            .args([
-                "--rows",
-                &args.rows.to_string(),
-                "--db-rows",
-                &args.db_rows.to_string(),
-            ]);
-        if args.core_only {
-            cmd.arg("--core-only");
-        }
-        if !cmd.status()?.success() {
-            bail!("benchmark failed");
-        }
+        return rerun_in_release(&args);
+    }
+    let inventory = release_dir().join("inventory");
+    if !inventory.exists() {
+        bail!(
+            "{} is missing: build it with `cargo build --release -p inventory-cli`",
+            inventory.display()
+        );
+    }
+    let start = Instant::now();
+    let data = Arc::new(home_data(&args.scale.spec()));
+    if let Some(url) = &args.load_into {
+        let db = inventory_db::Database::connect_or_create(
+            &inventory_db::DatabaseUrl::parse(url)?,
+            Default::default(),
+        )
+        .await?;
+        db.migrate().await?;
+        let loaded = db.bulk_load(&data, &|_, _| {}).await?;
+        println!(
+            "loaded {} rows in {:.1} s",
+            loaded.rows(),
+            start.elapsed().as_secs_f64()
+        );
         return Ok(());
     }
+    let probes = Probes::pick(&data)?;
+    eprintln!(
+        "bench: generated {} locations and {} items in {:.0} ms; probes: {probes:?}",
+        data.locations.len(),
+        data.items.len(),
+        ms_since(start)
+    );
     let dir = crate::project_root().join("target/bench");
     std::fs::create_dir_all(&dir)?;
-    let mut suites = vec![core_suite(args.rows)];
-    if !args.core_only {
-        let server = pg::find_or_start()?;
-        if let Some(s) = &server {
-            std::env::set_var("INVENTORY_TEST_PG", &s.url);
-        }
-        suites.push(db_suite("sqlite", &testing::sqlite().await.db, args.db_rows).await?);
-        match &server {
-            Some(_) => {
-                let t = testing::postgres().await;
-                suites.push(db_suite("postgres", &t.db, args.db_rows).await?);
-            }
-            None => eprintln!("bench: no PostgreSQL, database scenarios on PostgreSQL skipped"),
-        }
+    let server = match args.backend {
+        Which::Sqlite => None,
+        Which::Postgres | Which::Both => pg::find_or_start()?,
+    };
+    if let Some(s) = &server {
+        std::env::set_var("INVENTORY_TEST_PG", &s.url);
     }
-    println!(
-        "{:<46} {:>14} {:<8} {:<16} met",
-        "scenario", "value", "unit", "target"
-    );
-    for suite in &suites {
-        for m in &suite.measurements {
-            println!(
-                "{:<46} {:>14.3} {:<8} {:<16} {}",
-                format!("{}: {}", suite.suite, m.scenario),
-                m.value,
-                m.unit,
-                m.target.as_deref().unwrap_or("-"),
-                match m.met {
-                    Some(true) => "yes",
-                    Some(false) => "NO",
-                    None => "-",
-                }
-            );
+    let backends: &[Backend] = match args.backend {
+        Which::Sqlite => &[Backend::Sqlite],
+        Which::Postgres => &[Backend::Postgres],
+        Which::Both => &[Backend::Sqlite, Backend::Postgres],
+    };
+    let machine = machine();
+    let date = chrono::Utc::now().format("%Y-%m-%d").to_string();
+    for &backend in backends {
+        if backend == Backend::Postgres && server.is_none() {
+            eprintln!("bench: no PostgreSQL on this machine; the PostgreSQL half is skipped");
+            continue;
         }
-        let path = dir.join(format!("{}.json", suite.suite));
-        std::fs::write(&path, serde_json::to_string_pretty(suite)?)
+        let rows = run_backend(backend, &args, &data, &probes, &inventory, &dir).await?;
+        print_table(backend, args.scale, &rows);
+        let report = Report {
+            backend: backend.to_string(),
+            scale: args.scale,
+            locations: data.locations.len(),
+            items: data.items.len(),
+            date: date.clone(),
+            machine: machine.clone(),
+            rows: &rows,
+        };
+        let path = dir.join(format!("{backend}-{}.json", args.scale.name()));
+        std::fs::write(&path, serde_json::to_string_pretty(&report)?)
             .with_context(|| format!("writing {}", path.display()))?;
+        println!("wrote {}", path.display());
     }
-    println!("wrote {}", dir.join("*.json").display());
     Ok(())
 }
 
-fn core_suite(rows: usize) -> Suite {
-    let mut m = Vec::new();
-    let rules = TypeRules::default();
-    let (t, mut data) = best_of(1, || sample_forest_rows(rows, 42));
-    measure(
-        &mut m,
-        format!("generate {rows} rows"),
-        t.as_secs_f64() * 1e3,
-        "ms",
-        None,
-    );
-    let planted = plant_damage(&mut data, 10, 10, 7);
-    let (t, report) = best_of(5, || analyze(&data, &rules));
-    assert_eq!(report.orphans.len(), planted.orphans.len());
-    assert_eq!(report.cycles.len(), planted.cycles.len());
-    measure(
-        &mut m,
-        format!("integrity analyze, {rows} rows"),
-        t.as_secs_f64() * 1e3,
-        "ms",
-        Some((1000.0, true)),
-    );
-    let clean = sample_forest_rows(rows, 43);
-    let (t, forest) = best_of(1, || Forest::from_rows(clean.clone()));
-    let forest = forest.ok();
-    measure(
-        &mut m,
-        format!("Forest::from_rows, {rows} rows"),
-        t.as_secs_f64() * 1e3,
-        "ms",
-        None,
-    );
-    drop(forest);
-    measure(
-        &mut m,
-        "peak memory (core suite)",
-        peak_rss_mib(),
-        "MiB",
-        None,
-    );
-    Suite {
-        suite: "core".into(),
-        measurements: m,
+/// Loads the data into a fresh database of `backend` and runs the chosen scenarios on it.
+async fn run_backend(
+    backend: Backend,
+    args: &Args,
+    data: &Arc<HomeData>,
+    probes: &Probes,
+    inventory: &std::path::Path,
+    dir: &std::path::Path,
+) -> anyhow::Result<Vec<Row>> {
+    let main = match backend {
+        Backend::Sqlite => testing::sqlite().await,
+        Backend::Postgres => testing::postgres().await,
+    };
+    let work = dir.join(format!("work-{backend}"));
+    let _ = std::fs::remove_dir_all(&work);
+    std::fs::create_dir_all(&work)?;
+    let mut rows = Vec::new();
+    eprintln!("bench: {backend}: bulk load");
+    let start = Instant::now();
+    let loaded = main.db.bulk_load(data, &|_, _| {}).await?;
+    let mut samples = vec![loaded.rows() as f64 / start.elapsed().as_secs_f64()];
+    // More runs into fresh databases where that is cheap.
+    if args.scale == Scale::Small {
+        for _ in 1..args.scale.runs_bulk() {
+            let scratch = match backend {
+                Backend::Sqlite => testing::sqlite().await,
+                Backend::Postgres => testing::postgres().await,
+            };
+            let start = Instant::now();
+            let n = scratch.db.bulk_load(data, &|_, _| {}).await?.rows();
+            samples.push(n as f64 / start.elapsed().as_secs_f64());
+        }
     }
+    let target = match backend {
+        Backend::Sqlite => 300_000.0,
+        Backend::Postgres => 200_000.0,
+    };
+    rows.push(
+        Row::new(
+            "bulk load through the library",
+            Unit::RowsPerSec,
+            samples,
+            Target::median(target),
+        )
+        .note(format!("{} rows", loaded.rows())),
+    );
+    if backend == Backend::Postgres {
+        // Planner statistics, as autovacuum would gather them shortly after a load.
+        main.db.vacuum().await?;
+    }
+    let mut bench = Bench {
+        backend,
+        scale: args.scale,
+        data: Arc::clone(data),
+        probes: probes.clone(),
+        main,
+        rows: loaded.rows(),
+        work: work.clone(),
+        inventory: inventory.to_path_buf(),
+    };
+    for scenario in SCENARIOS {
+        if !args.only.is_empty() && !args.only.iter().any(|n| n == scenario.name) {
+            continue;
+        }
+        eprintln!("bench: {backend}: {}", scenario.name);
+        let start = Instant::now();
+        let got = (scenario.run)(&mut bench)
+            .await
+            .with_context(|| format!("scenario {} on {backend}", scenario.name))?;
+        eprintln!(
+            "bench: {backend}: {} took {:.1} s",
+            scenario.name,
+            ms_since(start) / 1e3
+        );
+        rows.extend(got);
+    }
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(rows)
 }
 
-async fn db_suite(name: &str, db: &Database, rows: usize) -> anyhow::Result<Suite> {
-    let mut m = Vec::new();
-    let new = |name: String, t: LocationType, parent: Option<i64>| NewLocation {
-        name,
-        description: None,
-        location_type: t,
-        parent_id: parent,
-    };
-    let start = Instant::now();
-    let house = db
-        .create_location(&new("House".into(), LocationType::House, None))
-        .await?
-        .id;
-    let mut rooms = Vec::new();
-    for i in 0..20 {
-        rooms.push(
-            db.create_location(&new(format!("Room {i}"), LocationType::Room, Some(house)))
-                .await?
-                .id,
+fn print_table(backend: Backend, scale: Scale, rows: &[Row]) {
+    let spec = scale.spec();
+    println!();
+    println!(
+        "{backend}, {} locations + {} items",
+        spec.locations, spec.items
+    );
+    println!(
+        "| {:<56} | {:>4} | {:>10} | {:>10} | {:<6} | {:<20} | {:<3} | note",
+        "scenario", "runs", "median", "p95", "unit", "target", "met"
+    );
+    println!(
+        "|{:-<58}|{:->6}|{:->12}|{:->12}|{:-<8}|{:-<22}|{:-<5}|------",
+        "", "", "", "", "", "", ""
+    );
+    for r in rows {
+        println!(
+            "| {:<56} | {:>4} | {:>10} | {:>10} | {:<6} | {:<20} | {:<3} | {}",
+            r.scenario,
+            r.runs,
+            fmt_value(r.median),
+            fmt_value(r.p95),
+            r.unit_name(),
+            r.target_text,
+            match r.met {
+                Some(true) => "yes",
+                Some(false) => "NO",
+                None => "-",
+            },
+            r.note
         );
     }
-    let mut containers = Vec::new();
-    let mut created = 21;
-    while created < rows {
-        let parent = if containers.len() > 40 && created % 3 == 0 {
-            containers[created * 7 % containers.len()]
-        } else {
-            rooms[created % rooms.len()]
-        };
-        let id = db
-            .create_location(&new(
-                format!("Box {created}"),
-                LocationType::Container,
-                Some(parent),
-            ))
-            .await?
-            .id;
-        containers.push(id);
-        created += 1;
-    }
-    let secs = start.elapsed().as_secs_f64();
-    measure(
-        &mut m,
-        format!("create {rows} locations"),
-        rows as f64 / secs,
-        "ops/s",
-        None,
-    );
-
-    let start = Instant::now();
-    let probes = 500.min(containers.len());
-    for i in 0..probes {
-        db.get_location(containers[i * 13 % containers.len()])
-            .await?;
-    }
-    measure(
-        &mut m,
-        "get with full path + ancestors",
-        start.elapsed().as_secs_f64() * 1e3 / probes as f64,
-        "ms",
-        Some((5.0, true)),
-    );
-
-    let (t, _) = timed(db.location_tree(None, None)).await?;
-    measure(
-        &mut m,
-        format!("tree of {rows} locations"),
-        t * 1e3,
-        "ms",
-        None,
-    );
-    let (t, outcome) = timed(db.integrity(false)).await?;
-    if !outcome.is_clean() {
-        bail!("bench data should be clean: {:?}", outcome.report);
-    }
-    measure(
-        &mut m,
-        format!("db integrity, {rows} locations"),
-        t * 1e3,
-        "ms",
-        None,
-    );
-
-    let start = Instant::now();
-    let moves = 300.min(containers.len());
-    for i in 0..moves {
-        db.move_location(
-            containers[containers.len() - 1 - i],
-            Some(rooms[(i * 7) % rooms.len()]),
-        )
-        .await?;
-    }
-    measure(
-        &mut m,
-        "move (cycle + type check, locked)",
-        moves as f64 / start.elapsed().as_secs_f64(),
-        "ops/s",
-        None,
-    );
-    Ok(Suite {
-        suite: format!("db-{name}"),
-        measurements: m,
-    })
 }
 
-async fn timed<T, E>(f: impl std::future::Future<Output = Result<T, E>>) -> Result<(f64, T), E> {
-    let start = Instant::now();
-    let v = f.await?;
-    Ok((start.elapsed().as_secs_f64(), v))
+/// The directory of release binaries (`CARGO_TARGET_DIR` or `target/`).
+fn release_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| crate::project_root().join("target"))
+        .join("release")
+}
+
+/// Builds the release binaries and runs this task from the release build: only optimised
+/// code is measured.
+fn rerun_in_release(args: &Args) -> anyhow::Result<()> {
+    let status = Command::new(crate::cargo())
+        .current_dir(crate::project_root())
+        .args([
+            "build",
+            "--quiet",
+            "--release",
+            "-p",
+            "inventory-cli",
+            "-p",
+            "xtask",
+        ])
+        .status()
+        .context("building the release binaries")?;
+    if !status.success() {
+        bail!("building the release binaries failed");
+    }
+    let mut cmd = Command::new(release_dir().join("xtask"));
+    cmd.current_dir(crate::project_root()).args([
+        "bench",
+        "--scale",
+        args.scale.name(),
+        "--backend",
+        match args.backend {
+            Which::Sqlite => "sqlite",
+            Which::Postgres => "postgres",
+            Which::Both => "both",
+        },
+    ]);
+    for name in &args.only {
+        cmd.args(["--only", name]);
+    }
+    if let Some(url) = &args.load_into {
+        cmd.args(["--load-into", url]);
+    }
+    if !cmd.status().context("running the release bench")?.success() {
+        bail!("benchmark failed");
+    }
+    Ok(())
+}
+
+/// The machine, for the record: CPU model, cores, memory.
+fn machine() -> String {
+    let cpu = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("model name"))
+                .and_then(|l| l.split(':').nth(1))
+                .map(|m| m.trim().to_string())
+        })
+        .unwrap_or_else(|| "unknown CPU".into());
+    let cores = std::thread::available_parallelism().map_or(0, usize::from);
+    let mem_gib = std::fs::read_to_string("/proc/meminfo")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("MemTotal:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|kb| kb.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kb| kb / 1024.0 / 1024.0);
+    format!("{cpu}, {cores} cores, {mem_gib:.0} GiB")
 }

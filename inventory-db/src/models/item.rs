@@ -11,6 +11,7 @@ use serde::Serialize;
 use crate::conn::{db_run, Conn, Dialect};
 use crate::error::{DbError, Entity};
 use crate::models::{lower, Count};
+use crate::ops::search::MAX_HITS;
 use crate::schema::items::{self, dsl as it};
 
 /// A row of `items` (what queries read, restores insert and backups write).
@@ -81,6 +82,13 @@ pub(crate) struct SearchRow {
     #[diesel(sql_type = Double)]
     pub rank: f64,
 }
+
+/// How many rows matching a search are ranked at most, per hit asked for (per kind of row;
+/// on SQLite as many more whose name matches): the bound that keeps a common word about as
+/// fast as a rare one. Ranking costs some microseconds per candidate.
+const SEARCH_CANDIDATES_PER_HIT: i64 = 10;
+/// The fewest candidates ranked, however few hits are asked for.
+const MIN_SEARCH_CANDIDATES: i64 = 100;
 
 const SEARCH: Dialect = Dialect {
     postgres: include_str!("../sql/postgres/search.sql"),
@@ -339,30 +347,50 @@ impl ItemRecord {
     }
 
     /// Ranked full-text hits over items and locations; every word must match, as a prefix.
+    /// Hits are ranked within a bounded candidate set (ten per hit asked for, between 100 and
+    /// [`MAX_HITS`], per kind of row, and on SQLite as many more whose name matches), so a word that matches a
+    /// hundred thousand rows costs what a rare one does.
     pub(crate) async fn search_rows(
         conn: &mut Conn,
         words: &[String],
         limit: i64,
     ) -> Result<Vec<SearchRow>, DbError> {
-        let text = match conn.backend() {
-            crate::Backend::Postgres => words
-                .iter()
-                .map(|w| format!("{w}:*"))
-                .collect::<Vec<_>>()
-                .join(" & "),
-            crate::Backend::Sqlite => words
-                .iter()
-                .map(|w| format!("\"{w}\"*"))
-                .collect::<Vec<_>>()
-                .join(" "),
-        };
+        let candidates = (limit * SEARCH_CANDIDATES_PER_HIT).clamp(MIN_SEARCH_CANDIDATES, MAX_HITS);
         let sql = SEARCH.sql(conn);
-        Ok(db_run!(conn, |c| {
-            let query = diesel::sql_query(sql)
-                .bind::<Text, _>(text)
-                .bind::<BigInt, _>(limit);
-            query.load(c).await
-        })?)
+        Ok(match conn.backend() {
+            crate::Backend::Postgres => {
+                let text = words
+                    .iter()
+                    .map(|w| format!("{w}:*"))
+                    .collect::<Vec<_>>()
+                    .join(" & ");
+                db_run!(conn, |c| {
+                    let query = diesel::sql_query(sql)
+                        .bind::<Text, _>(text)
+                        .bind::<BigInt, _>(candidates)
+                        .bind::<BigInt, _>(candidates)
+                        .bind::<BigInt, _>(limit);
+                    query.load(c).await
+                })?
+            }
+            crate::Backend::Sqlite => {
+                let phrases = words
+                    .iter()
+                    .map(|w| format!("\"{w}\"*"))
+                    .collect::<Vec<_>>()
+                    .join(" ");
+                let in_name = format!("name : ({phrases})");
+                db_run!(conn, |c| {
+                    let query = diesel::sql_query(sql)
+                        .bind::<Text, _>(phrases)
+                        .bind::<BigInt, _>(candidates)
+                        .bind::<Text, _>(in_name)
+                        .bind::<BigInt, _>(candidates)
+                        .bind::<BigInt, _>(limit);
+                    query.load(c).await
+                })?
+            }
+        })
     }
 
     /// Name and location of each item among `ids` (one page of search hits: bounded).

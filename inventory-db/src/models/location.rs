@@ -297,14 +297,46 @@ impl LocationRecord {
 
     /// Every row's tree columns (id, parent, type, name, name key), by id, in one read.
     pub(crate) async fn tree_columns(conn: &mut Conn) -> Result<Vec<TreeColumns>, DbError> {
-        Ok(db_run!(conn, |c| {
-            let query = l::locations
-                .select((l::id, l::parent_id, l::location_type, l::name, l::name_key))
-                .order(l::id);
-            query.load(c).await
-        })?)
+        let mut all = Vec::new();
+        Self::each_tree_columns(conn, |page| {
+            all.extend(page);
+            Ok(())
+        })
+        .await?;
+        Ok(all)
+    }
+
+    /// Every row's tree columns, by id, handed to `f` a page at a time: a whole-table read
+    /// whose memory beyond what `f` keeps is one page (the engines' result buffers would
+    /// otherwise hold the whole table at once, as text).
+    pub(crate) async fn each_tree_columns(
+        conn: &mut Conn,
+        mut f: impl FnMut(Vec<TreeColumns>) -> Result<(), DbError>,
+    ) -> Result<(), DbError> {
+        let mut after = i64::MIN;
+        loop {
+            let page: Vec<TreeColumns> = db_run!(conn, |c| {
+                let query = l::locations
+                    .select((l::id, l::parent_id, l::location_type, l::name, l::name_key))
+                    .filter(l::id.gt(after))
+                    .order(l::id)
+                    .limit(TREE_PAGE);
+                query.load(c).await
+            })?;
+            let done = (page.len() as i64) < TREE_PAGE;
+            if let Some(last) = page.last() {
+                after = last.0;
+            }
+            f(page)?;
+            if done {
+                return Ok(());
+            }
+        }
     }
 }
+
+/// Rows per page of a whole-table read of the tree columns.
+const TREE_PAGE: i64 = 50_000;
 
 /// `(id, parent_id, location_type, name, name_key)` of one row.
 pub(crate) type TreeColumns = (i64, Option<i64>, String, String, String);

@@ -193,18 +193,33 @@ async fn present_tables(conn: &mut Conn) -> Result<Vec<String>, DbError> {
     Ok(rows.into_iter().map(|r| r.name).collect())
 }
 
-/// Rows whose stored name key is not the key of their name (left by an interrupted
-/// upgrade, or written by another program): they escape the uniqueness check.
-async fn stale_keys(
+/// Every location as a core row, read a page at a time, with the rows whose stored name
+/// key is not the key of their name (left by an interrupted upgrade, or written by another
+/// program: they escape the uniqueness check). The keys are compared as each page comes
+/// and not kept.
+async fn tree_rows_and_stale_keys(
     conn: &mut Conn,
-    locations: &[(i64, Option<i64>, String, String, String)],
-) -> Result<Vec<String>, DbError> {
+) -> Result<(Vec<LocationRow>, Vec<String>), DbError> {
+    let mut rows = Vec::new();
     let mut problems = Vec::new();
-    for (id, _, _, name, key) in locations {
-        if name_key(name) != *key {
-            problems.push(format!("location #{id} \"{name}\" has a stale name key"));
+    LocationRecord::each_tree_columns(conn, |page| {
+        rows.reserve(page.len());
+        for (id, parent_id, kind, name, key) in page {
+            if name_key(&name) != key {
+                problems.push(format!("location #{id} \"{name}\" has a stale name key"));
+            }
+            rows.push(LocationRow {
+                id,
+                parent_id,
+                location_type: kind
+                    .parse()
+                    .map_err(|e| DbError::corrupt(format!("location {id} has a bad type: {e}")))?,
+                name,
+            });
         }
-    }
+        Ok(())
+    })
+    .await?;
     for (id, name, key) in Category::keys(conn).await? {
         if name_key(&name) != key {
             problems.push(format!("category #{id} \"{name}\" has a stale name key"));
@@ -215,7 +230,40 @@ async fn stale_keys(
             problems.push(format!("user #{id} \"{name}\" has a stale name key"));
         }
     }
-    Ok(problems)
+    Ok((rows, problems))
+}
+
+/// Runs the futures concurrently; their results in order, or the first error.
+async fn join_all<T>(
+    futures: impl Iterator<Item = impl std::future::Future<Output = Result<T, DbError>>>,
+) -> Result<Vec<T>, DbError> {
+    let mut running: Vec<std::pin::Pin<Box<_>>> = futures.map(Box::pin).collect();
+    let mut out: Vec<Option<Result<T, DbError>>> = (0..running.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (f, slot) in running.iter_mut().zip(out.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
+}
+
+/// The line `PRAGMA foreign_key_check` gives for a location whose parent is missing: the
+/// tree analysis finds those rows (orphans) from the read it makes anyway, so the engine
+/// check leaves the locations table out and these lines stand in for it.
+fn orphan_fk_line(id: LocationId) -> String {
+    format!("table locations row {id} refers to a missing row of locations")
 }
 
 const SERVER_VERSION: Dialect = Dialect {
@@ -250,9 +298,13 @@ fn engine_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'st
         Backend::Sqlite => {
             let mut v = vec![
                 (
+                    // Every table but locations, whose parent keys the tree analysis checks
+                    // (see `orphan_fk_line`).
                     "foreign_key_check",
-                    "SELECT 'table ' || \"table\" || ' row ' || coalesce(rowid, '?') || \
-                     ' refers to a missing row of ' || parent AS v FROM pragma_foreign_key_check",
+                    "SELECT 'table ' || f.\"table\" || ' row ' || coalesce(f.rowid, '?') || \
+                     ' refers to a missing row of ' || f.parent AS v \
+                     FROM sqlite_master m JOIN pragma_foreign_key_check(m.name) f \
+                     WHERE m.type = 'table' AND m.name <> 'locations'",
                 ),
                 (
                     "quick_check",
@@ -418,27 +470,21 @@ impl Database {
     /// read on another connection.
     pub async fn integrity(&self, full: bool) -> Result<IntegrityOutcome, DbError> {
         let (read, engine) = tokio::join!(
-            self.read(async |c| {
-                let columns = LocationRecord::tree_columns(c).await?;
-                let stale = stale_keys(c, &columns).await?;
-                Ok((columns, stale))
-            }),
+            self.read(async |c| tree_rows_and_stale_keys(c).await),
             self.engine_checks(full)
         );
-        let (columns, stale) = read?;
+        let (rows, stale) = read?;
         let mut engine = engine?;
-        let mut rows = Vec::with_capacity(columns.len());
-        for (id, parent_id, kind, name, _) in columns {
-            rows.push(LocationRow {
-                id,
-                parent_id,
-                location_type: kind
-                    .parse()
-                    .map_err(|e| DbError::corrupt(format!("location {id} has a bad type: {e}")))?,
-                name,
-            });
-        }
         let report = analyze(&rows, &self.rules);
+        if self.backend() == Backend::Sqlite {
+            if let Some(fk) = engine.iter_mut().find(|c| c.name == "foreign_key_check") {
+                let mut orphans: Vec<LocationId> = report.orphans.iter().map(|o| o.id).collect();
+                orphans.sort_unstable();
+                let lines: Vec<String> = orphans.into_iter().map(orphan_fk_line).collect();
+                fk.problems.splice(0..0, lines);
+                fk.ok = fk.problems.is_empty();
+            }
+        }
         let mut named: Vec<LocationId> = Vec::new();
         named.extend(report.duplicate_ids.iter().copied());
         named.extend(report.orphans.iter().map(|o| o.id));
@@ -472,22 +518,22 @@ impl Database {
         })
     }
 
+    /// The engine's checks, each on its own connection and all at once (on SQLite each
+    /// walks the whole file, on a core of its own where there is one).
     async fn engine_checks(&self, full: bool) -> Result<Vec<EngineCheck>, DbError> {
         let checks = engine_check_queries(self.backend(), full);
-        self.read(async |c| {
-            let mut out = Vec::with_capacity(checks.len());
-            for (name, sql) in &checks {
+        join_all(checks.iter().map(|(name, sql)| {
+            self.read(async |c| {
                 let query = diesel::sql_query(*sql);
                 let rows: Vec<OneText> = db_run!(&mut *c, |c| query.load(c).await)?;
                 let problems: Vec<String> = rows.into_iter().filter_map(|r| r.v).collect();
-                out.push(EngineCheck {
+                Ok(EngineCheck {
                     name: (*name).to_string(),
                     ok: problems.is_empty(),
                     problems,
-                });
-            }
-            Ok(out)
-        })
+                })
+            })
+        }))
         .await
     }
 

@@ -4,6 +4,7 @@
 
 pub mod admin;
 pub mod backup;
+pub mod bulk;
 pub mod csv_io;
 pub mod items;
 pub mod locations;

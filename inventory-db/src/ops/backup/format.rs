@@ -4,7 +4,7 @@ use std::io::{BufRead, Read, Write};
 
 use serde::{Deserialize, Serialize};
 
-use super::tables::Snapshot;
+use super::tables::{Snapshot, TableSpec};
 use super::{Progress, FORMAT_NAME, FORMAT_VERSION};
 use crate::error::{DbError, FileKind};
 
@@ -64,66 +64,91 @@ struct Trailer {
     fnv1a64: String,
 }
 
-/// Writes `snapshot` in the backup format. Nothing in it depends on when or where it is
-/// written, so equal data gives equal bytes.
-pub(crate) fn encode(
-    snapshot: &Snapshot,
-    schema_version: &str,
-    out: &mut dyn Write,
-    progress: Progress<'_>,
-) -> std::io::Result<()> {
-    let counts = snapshot.counts();
-    let total: u64 = counts.iter().map(|(_, n)| n).sum();
-    let header = Header {
-        format: FORMAT_NAME.to_string(),
-        format_version: FORMAT_VERSION,
-        schema_version: schema_version.to_string(),
-        tables: snapshot
-            .tables()
-            .iter()
-            .map(|t| HeaderTable {
-                name: t.spec().name.to_string(),
-                columns: t
-                    .spec()
-                    .backup_columns()
-                    .iter()
-                    .map(|c| (*c).to_string())
-                    .collect(),
-                rows: t.len() as u64,
-            })
-            .collect(),
-    };
-    let mut out = std::io::BufWriter::with_capacity(1 << 16, out);
-    let mut hash = Fnv1a64::new();
-    let mut line = serde_json::to_vec(&header)?;
-    line.push(b'\n');
-    hash.update(&line);
-    out.write_all(&line)?;
-    progress(0, total);
-    let mut done = 0u64;
-    for table in snapshot.tables() {
-        table.for_each_line(&mut |row| {
-            hash.update(row);
-            hash.update(b"\n");
-            out.write_all(row)?;
-            out.write_all(b"\n")?;
-            done += 1;
-            if done % PROGRESS_EVERY == 0 {
-                progress(done, total);
-            }
-            Ok(())
-        })?;
+/// Writes the backup format as rows come: the header (which needs every table's row
+/// count up front), one line per row, then the checksummed trailer. Nothing in it depends
+/// on when or where it is written, so equal data gives equal bytes.
+pub(crate) struct Encoder<'w> {
+    out: std::io::BufWriter<&'w mut (dyn Write + Send)>,
+    hash: Fnv1a64,
+    done: u64,
+    total: u64,
+    progress: Progress<'w>,
+}
+
+impl<'w> Encoder<'w> {
+    /// Writes the header for `tables` (each with the number of rows that will follow).
+    pub(crate) fn start(
+        out: &'w mut (dyn Write + Send),
+        schema_version: &str,
+        tables: &[(&TableSpec, u64)],
+        progress: Progress<'w>,
+    ) -> std::io::Result<Self> {
+        let header = Header {
+            format: FORMAT_NAME.to_string(),
+            format_version: FORMAT_VERSION,
+            schema_version: schema_version.to_string(),
+            tables: tables
+                .iter()
+                .map(|(spec, rows)| HeaderTable {
+                    name: spec.name.to_string(),
+                    columns: spec
+                        .backup_columns()
+                        .iter()
+                        .map(|c| (*c).to_string())
+                        .collect(),
+                    rows: *rows,
+                })
+                .collect(),
+        };
+        let total = tables.iter().map(|(_, n)| n).sum();
+        let mut encoder = Encoder {
+            out: std::io::BufWriter::with_capacity(1 << 16, out),
+            hash: Fnv1a64::new(),
+            done: 0,
+            total,
+            progress,
+        };
+        let mut line = serde_json::to_vec(&header)?;
+        line.push(b'\n');
+        encoder.hash.update(&line);
+        encoder.out.write_all(&line)?;
+        (encoder.progress)(0, total);
+        Ok(encoder)
     }
-    let trailer = Trailer {
-        total_rows: total,
-        fnv1a64: hash.hex(),
-    };
-    let mut line = serde_json::to_vec(&trailer)?;
-    line.push(b'\n');
-    out.write_all(&line)?;
-    out.flush()?;
-    progress(total, total);
-    Ok(())
+
+    /// Writes one row's line (without its newline).
+    pub(crate) fn line(&mut self, row: &[u8]) -> std::io::Result<()> {
+        self.hash.update(row);
+        self.hash.update(b"\n");
+        self.out.write_all(row)?;
+        self.out.write_all(b"\n")?;
+        self.done += 1;
+        if self.done % PROGRESS_EVERY == 0 {
+            (self.progress)(self.done, self.total);
+        }
+        Ok(())
+    }
+
+    /// Writes the trailer and flushes; fails when the rows written are not the rows the
+    /// header announced.
+    pub(crate) fn finish(mut self) -> std::io::Result<()> {
+        if self.done != self.total {
+            return Err(std::io::Error::other(format!(
+                "the header announced {} rows, {} were written",
+                self.total, self.done
+            )));
+        }
+        let trailer = Trailer {
+            total_rows: self.total,
+            fnv1a64: self.hash.hex(),
+        };
+        let mut line = serde_json::to_vec(&trailer)?;
+        line.push(b'\n');
+        self.out.write_all(&line)?;
+        self.out.flush()?;
+        (self.progress)(self.total, self.total);
+        Ok(())
+    }
 }
 
 /// A backup read and checked for syntax, counts and checksum (not yet for meaning).

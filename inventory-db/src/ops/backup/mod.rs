@@ -33,7 +33,7 @@ use crate::models::item::NewItem;
 use crate::ops::admin::TableCount;
 use crate::pool::Database;
 pub use crate::Progress;
-use tables::{ColumnType, Snapshot, TableSpec};
+use tables::{ColumnType, Snapshot, TableRows, TableSpec};
 
 /// The `format` field of every backup header.
 pub const FORMAT_NAME: &str = "home-inventory-backup";
@@ -44,7 +44,7 @@ pub const FORMAT_VERSION: u32 = 1;
 pub const MAX_ID: i64 = (1 << 53) - 1;
 
 /// Rows per bulk INSERT statement (one JSON bind each).
-const INSERT_BATCH: usize = 5_000;
+pub(crate) const INSERT_BATCH: usize = 5_000;
 
 /// Compression of a backup file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -515,25 +515,62 @@ pub(crate) async fn insert_all(
     snapshot: &Snapshot,
     progress: Progress<'_>,
 ) -> Result<(), DbError> {
-    use diesel_async::RunQueryDsl;
     let total: u64 = snapshot.counts().iter().map(|(_, n)| n).sum();
     progress(0, total);
     let mut done = 0u64;
     for table in snapshot.tables() {
-        let sql = insert_sql(table.spec(), conn.backend());
         let mut start = 0;
         while start < table.len() {
             let end = (start + INSERT_BATCH).min(table.len());
-            let batch = table.db_batch(start..end).map_err(|e| {
-                DbError::internal("cannot encode rows to insert", Some(Box::new(e) as _))
-            })?;
-            let query = diesel::sql_query(&sql).bind::<diesel::sql_types::Text, _>(batch);
-            crate::conn::db_run!(conn, |c| query.execute(c).await)?;
+            insert_batch(conn, table, start..end).await?;
             done += (end - start) as u64;
             progress(done, total);
             start = end;
         }
     }
+    Ok(())
+}
+
+/// Inserts the rows `range` of `table` with one bulk INSERT (at most [`INSERT_BATCH`] rows).
+async fn insert_batch(
+    conn: &mut Conn,
+    table: &dyn TableRows,
+    range: std::ops::Range<usize>,
+) -> Result<(), DbError> {
+    use diesel_async::RunQueryDsl;
+    let sql = insert_sql(table.spec(), conn.backend());
+    let batch = table
+        .db_batch(range)
+        .map_err(|e| DbError::internal("cannot encode rows to insert", Some(Box::new(e) as _)))?;
+    let query = diesel::sql_query(&sql).bind::<diesel::sql_types::Text, _>(batch);
+    crate::conn::db_run!(conn, |c| query.execute(c).await)?;
+    Ok(())
+}
+
+/// Inserts `rows` (parents before children, ids kept) with the bulk INSERT, in batches of
+/// [`INSERT_BATCH`]. Run it in a write transaction.
+pub(crate) async fn insert_rows<R: tables::BackupRow>(
+    conn: &mut Conn,
+    rows: &Vec<R>,
+) -> Result<(), DbError> {
+    let mut start = 0;
+    while start < rows.len() {
+        let end = (start + INSERT_BATCH).min(rows.len());
+        insert_batch(conn, rows, start..end).await?;
+        start = end;
+    }
+    Ok(())
+}
+
+/// Moves every table's id sequence past its largest id (after rows were inserted with
+/// their ids).
+pub(crate) async fn reset_sequences(conn: &mut Conn) -> Result<(), DbError> {
+    use diesel_async::SimpleAsyncConnection;
+    let reset = match conn.backend() {
+        Backend::Postgres => include_str!("../../sql/postgres/reset_sequences.sql"),
+        Backend::Sqlite => include_str!("../../sql/sqlite/reset_sequences.sql"),
+    };
+    crate::conn::db_run!(conn, |c| c.batch_execute(reset).await)?;
     Ok(())
 }
 
@@ -568,12 +605,7 @@ async fn replace_all(
     }
     crate::conn::db_run!(conn, |c| c.batch_execute(&delete).await)?;
     insert_all(conn, ordered, progress).await?;
-    let reset = match conn.backend() {
-        Backend::Postgres => include_str!("../../sql/postgres/reset_sequences.sql"),
-        Backend::Sqlite => include_str!("../../sql/sqlite/reset_sequences.sql"),
-    };
-    crate::conn::db_run!(conn, |c| c.batch_execute(reset).await)?;
-    Ok(())
+    reset_sequences(conn).await
 }
 
 impl Database {
@@ -595,6 +627,50 @@ impl Database {
             .transaction(TxMode::Snapshot, async |c| Snapshot::read(c).await)
             .await?;
         Ok((version, snapshot))
+    }
+
+    /// Writes a plain backup to `out` from one consistent read, streaming: the rows are
+    /// counted, then read a page at a time and written as they come, so memory stays the
+    /// same whatever the size of the database.
+    async fn stream_backup(
+        &self,
+        out: &mut (dyn Write + Send),
+        progress: Progress<'_>,
+    ) -> Result<BackupSummary, DbError> {
+        let version = self.backup_schema_version().await?;
+        let version_ref = &version;
+        self.transaction(TxMode::Snapshot, async move |c| {
+            let counts = crate::ops::admin::row_counts(c).await?;
+            let tables: Vec<(&TableSpec, u64)> = Snapshot::specs()
+                .into_iter()
+                .map(|spec| {
+                    let rows = counts
+                        .iter()
+                        .find(|t| t.table == spec.name)
+                        .map_or(0, |t| u64::try_from(t.rows).unwrap_or(0));
+                    (spec, rows)
+                })
+                .collect();
+            let write_error = |e| DbError::io("cannot write the backup", e);
+            let mut encoder =
+                format::Encoder::start(out, version_ref, &tables, progress).map_err(write_error)?;
+            tables::write_all_tables(c, &mut |line| encoder.line(line)).await?;
+            encoder.finish().map_err(write_error)?;
+            let total_rows = tables.iter().map(|(_, n)| n).sum();
+            Ok(BackupSummary {
+                format_version: FORMAT_VERSION,
+                schema_version: version_ref.clone(),
+                tables: tables
+                    .iter()
+                    .map(|(spec, rows)| TableCount {
+                        table: spec.name.to_string(),
+                        rows: i64::try_from(*rows).unwrap_or(i64::MAX),
+                    })
+                    .collect(),
+                total_rows,
+            })
+        })
+        .await
     }
 
     /// Migrates this database when migrations are pending; refuses a newer schema.
@@ -652,10 +728,7 @@ impl Database {
         out: &mut (dyn Write + Send),
         progress: Progress<'_>,
     ) -> Result<BackupSummary, DbError> {
-        let (version, snapshot) = self.snapshot().await?;
-        format::encode(&snapshot, &version, out, progress)
-            .map_err(|e| DbError::io("cannot write the backup", e))?;
-        Ok(summary(&version, &snapshot))
+        self.stream_backup(out, progress).await
     }
 
     /// Writes a backup to `path`, compressed by its extension (`.gz`, `.zst`): owner-only,
@@ -669,27 +742,41 @@ impl Database {
         progress: Progress<'_>,
     ) -> Result<BackupSummary, DbError> {
         let mut file = OutputFile::create(self, path, overwrite, "backup")?;
-        let (version, snapshot) = self.snapshot().await?;
         let action = || format!("cannot write backup {}", path.display());
-        let written = match Compression::from_path(path) {
-            Compression::None => format::encode(&snapshot, &version, &mut file, progress),
+        let summary = match Compression::from_path(path) {
+            Compression::None => self.stream_backup(&mut file, progress).await,
             Compression::Gzip => {
                 let mut enc =
                     flate2::write::GzEncoder::new(&mut file, flate2::Compression::default());
-                format::encode(&snapshot, &version, &mut enc, progress)
-                    .and_then(|()| enc.finish().map(drop))
+                let summary = self.stream_backup(&mut enc, progress).await;
+                match summary {
+                    Ok(s) => enc
+                        .finish()
+                        .map(|_| s)
+                        .map_err(|e| DbError::io(action(), e)),
+                    Err(e) => Err(e),
+                }
             }
             Compression::Zstd => {
-                zstd::stream::write::Encoder::new(&mut file, zstd::DEFAULT_COMPRESSION_LEVEL)
-                    .and_then(|mut enc| {
-                        format::encode(&snapshot, &version, &mut enc, progress)?;
-                        enc.finish().map(drop)
-                    })
+                let mut enc =
+                    zstd::stream::write::Encoder::new(&mut file, zstd::DEFAULT_COMPRESSION_LEVEL)
+                        .map_err(|e| DbError::io(action(), e))?;
+                let summary = self.stream_backup(&mut enc, progress).await;
+                match summary {
+                    Ok(s) => enc
+                        .finish()
+                        .map(|_| s)
+                        .map_err(|e| DbError::io(action(), e)),
+                    Err(e) => Err(e),
+                }
             }
         };
-        written.map_err(|e| DbError::io(action(), e))?;
+        let summary = summary.map_err(|e| match e {
+            DbError::Io { source, .. } => DbError::io(action(), source),
+            other => other,
+        })?;
         file.commit()?;
-        Ok(summary(&version, &snapshot))
+        Ok(summary)
     }
 
     /// Replaces all data with a backup read from `input` (plain, gzip or zstd, detected by

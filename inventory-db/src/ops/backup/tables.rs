@@ -160,8 +160,12 @@ pub(crate) trait BackupRow: Sized + Send + Sync {
     fn db_values(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
         write_cells(&Self::SPEC, &self.cells(), Form::Database, out)
     }
-    /// Every row of the table, by primary key.
-    fn read_all(conn: &mut Conn) -> impl Future<Output = Result<Vec<Self>, DbError>> + Send;
+    /// At most `limit` rows of the table with a primary key above `after`, by primary key.
+    fn read_page(
+        conn: &mut Conn,
+        after: i64,
+        limit: i64,
+    ) -> impl Future<Output = Result<Vec<Self>, DbError>> + Send;
 }
 
 /// Timestamps in one normalized form: RFC 3339, UTC, microseconds, `Z`.
@@ -273,11 +277,13 @@ impl BackupRow for LocationRecord {
         })
     }
 
-    async fn read_all(conn: &mut Conn) -> Result<Vec<Self>, DbError> {
+    async fn read_page(conn: &mut Conn, after: i64, limit: i64) -> Result<Vec<Self>, DbError> {
         Ok(db_run!(conn, |c| {
             let query = locations::table
                 .select(Self::as_select())
-                .order(locations::id);
+                .filter(locations::id.gt(after))
+                .order(locations::id)
+                .limit(limit);
             query.load(c).await
         })?)
     }
@@ -327,11 +333,13 @@ impl BackupRow for Category {
         })
     }
 
-    async fn read_all(conn: &mut Conn) -> Result<Vec<Self>, DbError> {
+    async fn read_page(conn: &mut Conn, after: i64, limit: i64) -> Result<Vec<Self>, DbError> {
         Ok(db_run!(conn, |c| {
             let query = categories::table
                 .select(Self::as_select())
-                .order(categories::id);
+                .filter(categories::id.gt(after))
+                .order(categories::id)
+                .limit(limit);
             query.load(c).await
         })?)
     }
@@ -434,9 +442,13 @@ impl BackupRow for ItemRecord {
         })
     }
 
-    async fn read_all(conn: &mut Conn) -> Result<Vec<Self>, DbError> {
+    async fn read_page(conn: &mut Conn, after: i64, limit: i64) -> Result<Vec<Self>, DbError> {
         Ok(db_run!(conn, |c| {
-            let query = items::table.select(Self::as_select()).order(items::id);
+            let query = items::table
+                .select(Self::as_select())
+                .filter(items::id.gt(after))
+                .order(items::id)
+                .limit(limit);
             query.load(c).await
         })?)
     }
@@ -489,9 +501,13 @@ impl BackupRow for UserRecord {
         })
     }
 
-    async fn read_all(conn: &mut Conn) -> Result<Vec<Self>, DbError> {
+    async fn read_page(conn: &mut Conn, after: i64, limit: i64) -> Result<Vec<Self>, DbError> {
         Ok(db_run!(conn, |c| {
-            let query = users::table.select(Self::as_select()).order(users::id);
+            let query = users::table
+                .select(Self::as_select())
+                .filter(users::id.gt(after))
+                .order(users::id)
+                .limit(limit);
             query.load(c).await
         })?)
     }
@@ -598,11 +614,13 @@ impl BackupRow for ApiTokenRecord {
         })
     }
 
-    async fn read_all(conn: &mut Conn) -> Result<Vec<Self>, DbError> {
+    async fn read_page(conn: &mut Conn, after: i64, limit: i64) -> Result<Vec<Self>, DbError> {
         Ok(db_run!(conn, |c| {
             let query = api_tokens::table
                 .select(Self::as_select())
-                .order(api_tokens::id);
+                .filter(api_tokens::id.gt(after))
+                .order(api_tokens::id)
+                .limit(limit);
             query.load(c).await
         })?)
     }
@@ -616,9 +634,6 @@ pub(crate) trait TableRows: Send + Sync {
     fn len(&self) -> usize;
     /// The primary keys, in stored order.
     fn keys(&self) -> Vec<i64>;
-    /// Every row's backup line, in stored order, each passed to `f`.
-    fn for_each_line(&self, f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>)
-        -> std::io::Result<()>;
     /// Parses one backup line (written with `columns` columns) and appends the row.
     fn push_line(&mut self, columns: usize, line: &str) -> Result<(), String>;
     /// The rows `range` as one JSON array of database value arrays, for the bulk insert.
@@ -636,19 +651,6 @@ impl<R: BackupRow> TableRows for Vec<R> {
 
     fn keys(&self) -> Vec<i64> {
         self.iter().map(BackupRow::key).collect()
-    }
-
-    fn for_each_line(
-        &self,
-        f: &mut dyn FnMut(&[u8]) -> std::io::Result<()>,
-    ) -> std::io::Result<()> {
-        let mut buf = Vec::with_capacity(256);
-        for row in self {
-            buf.clear();
-            row.encode(&mut buf)?;
-            f(&buf)?;
-        }
-        Ok(())
     }
 
     fn push_line(&mut self, columns: usize, line: &str) -> Result<(), String> {
@@ -726,11 +728,78 @@ impl Snapshot {
     /// [`crate::TxMode::Snapshot`] transaction).
     pub(crate) async fn read(conn: &mut Conn) -> Result<Snapshot, DbError> {
         Ok(Snapshot {
-            locations: LocationRecord::read_all(conn).await?,
-            categories: Category::read_all(conn).await?,
-            items: ItemRecord::read_all(conn).await?,
-            users: UserRecord::read_all(conn).await?,
-            api_tokens: ApiTokenRecord::read_all(conn).await?,
+            locations: read_all(conn).await?,
+            categories: read_all(conn).await?,
+            items: read_all(conn).await?,
+            users: read_all(conn).await?,
+            api_tokens: read_all(conn).await?,
         })
     }
+}
+
+/// Rows per page when a table is read whole (for a backup or a copy).
+const READ_PAGE: i64 = 20_000;
+
+/// Every row of a table, by primary key, read a page at a time.
+async fn read_all<R: BackupRow>(conn: &mut Conn) -> Result<Vec<R>, DbError> {
+    let mut all = Vec::new();
+    each_page::<R>(conn, |page| {
+        all.extend(page);
+        Ok(())
+    })
+    .await?;
+    Ok(all)
+}
+
+/// Every row of a table, by primary key, handed to `f` a page at a time.
+async fn each_page<R: BackupRow>(
+    conn: &mut Conn,
+    mut f: impl FnMut(Vec<R>) -> Result<(), DbError> + Send,
+) -> Result<(), DbError> {
+    let mut after = i64::MIN;
+    loop {
+        let page = R::read_page(conn, after, READ_PAGE).await?;
+        let done = (page.len() as i64) < READ_PAGE;
+        if let Some(last) = page.last() {
+            after = last.key();
+        }
+        f(page)?;
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// Every backup line of a table, by primary key, written through `line` as the rows are
+/// read a page at a time (memory: one page, whatever the table's size).
+async fn write_table<R: BackupRow>(
+    conn: &mut Conn,
+    line: &mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send),
+) -> Result<(), DbError> {
+    let mut buf = Vec::with_capacity(256);
+    each_page::<R>(conn, |page| {
+        for row in &page {
+            buf.clear();
+            row.encode(&mut buf).map_err(|e| {
+                DbError::internal("cannot encode a backup row", Some(Box::new(e) as _))
+            })?;
+            line(&buf).map_err(|e| DbError::io("cannot write the backup", e))?;
+        }
+        Ok(())
+    })
+    .await
+}
+
+/// Every row of every table, as backup lines in backup order, written through `line`
+/// while being read (run it in a [`crate::TxMode::Snapshot`] transaction, after counting
+/// the rows in the same one).
+pub(crate) async fn write_all_tables(
+    conn: &mut Conn,
+    line: &mut (dyn FnMut(&[u8]) -> std::io::Result<()> + Send),
+) -> Result<(), DbError> {
+    write_table::<LocationRecord>(conn, line).await?;
+    write_table::<Category>(conn, line).await?;
+    write_table::<ItemRecord>(conn, line).await?;
+    write_table::<UserRecord>(conn, line).await?;
+    write_table::<ApiTokenRecord>(conn, line).await
 }

@@ -1,0 +1,633 @@
+//! The scenarios: one function each, listed in [`SCENARIOS`] in the order they run.
+//!
+//! Every scenario gets the [`Bench`] of one backend: the generated data set, a database
+//! loaded with it (the same for all scenarios), probe locations picked from the data, a
+//! work directory and the release `inventory` binary. Scenarios that write leave the
+//! database as they found it (moves go back; deletes are followed by a restore) or write
+//! into fresh databases of their own. Adding a scenario is adding a function here and a
+//! line to [`SCENARIOS`].
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Instant;
+
+use anyhow::{bail, Context};
+use inventory_core::generate::{HomeData, COMMON_WORD, RARE_WORD};
+use inventory_core::{name_key, LocationId, LocationType};
+use inventory_db::{testing, Backend, ItemsOnDelete};
+
+use super::measure::{ms_since, run_process, time_runs, ProcessRun, Row, Target, Unit};
+use super::Scale;
+
+/// One backend's bench: the data, the loaded database and what scenarios need.
+pub(crate) struct Bench {
+    pub backend: Backend,
+    pub scale: Scale,
+    pub data: std::sync::Arc<HomeData>,
+    pub probes: Probes,
+    /// The database every scenario reads (loaded once).
+    pub main: testing::TestDb,
+    /// Rows the main database holds.
+    pub rows: u64,
+    /// Files scenarios write (CSV, backups).
+    pub work: PathBuf,
+    /// The release `inventory` binary.
+    pub inventory: PathBuf,
+}
+
+impl Bench {
+    /// A fresh, migrated, empty database of this backend.
+    pub(crate) async fn fresh(&self) -> testing::TestDb {
+        match self.backend {
+            Backend::Sqlite => testing::sqlite().await,
+            Backend::Postgres => testing::postgres().await,
+        }
+    }
+
+    /// Runs `inventory --database-url URL args…` against the main database.
+    fn cli(&self, args: &[&str], rss: bool) -> anyhow::Result<ProcessRun> {
+        self.cli_on(&self.main.url, args, rss)
+    }
+
+    /// Runs `inventory --database-url URL args…`.
+    fn cli_on(&self, url: &str, args: &[&str], rss: bool) -> anyhow::Result<ProcessRun> {
+        let mut all = vec!["--database-url", url];
+        all.extend_from_slice(args);
+        run_process(&self.inventory, &all, rss, &[])
+    }
+
+    /// Timed runs of a CLI command against the main database, plus one run for its peak
+    /// RSS: (milliseconds per run, peak MiB).
+    fn cli_runs(&self, args: &[&str], runs: usize) -> anyhow::Result<(Vec<f64>, Option<f64>)> {
+        // A first run warms the page cache and the engine's, as every later run finds them.
+        let rss = self.cli(args, true)?.rss_mib;
+        let mut samples = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            samples.push(self.cli(args, false)?.ms);
+        }
+        Ok((samples, rss))
+    }
+}
+
+/// Locations picked from the data set for the scenarios.
+#[derive(Clone, Debug)]
+pub(crate) struct Probes {
+    /// The smallest subtree of at least a hundredth of all locations (a room of ~10^4
+    /// locations at 10^6), and its size.
+    pub subtree: (LocationId, usize),
+    /// The largest house and its size (~10^5 at 10^6).
+    pub house: (LocationId, usize),
+    /// The deepest location and its depth.
+    pub deepest: (LocationId, usize),
+    /// Locations to move (each with its subtree size, where it is and where it goes).
+    pub moves: Vec<MoveProbe>,
+}
+
+/// A move there and back.
+#[derive(Clone, Debug)]
+pub(crate) struct MoveProbe {
+    pub id: LocationId,
+    pub size: usize,
+    pub from: Option<LocationId>,
+    pub to: Option<LocationId>,
+}
+
+impl Probes {
+    /// Picks the probes; fails on a data set too small to have them.
+    pub(crate) fn pick(data: &HomeData) -> anyhow::Result<Probes> {
+        let n = data.locations.len();
+        let sizes = data.subtree_sizes();
+        let subtree = data
+            .subtree_root((n / 100).max(2))
+            .context("no subtree of a hundredth of the locations")?;
+        let house = data.largest_house().context("no house")?;
+        let deepest = data.deepest().context("no locations")?;
+        let loc = |id: LocationId| &data.locations[(id - 1) as usize];
+        // A target under which `id` can go: of an allowed type, not `id`'s parent, below
+        // nothing of `id`'s subtree, and without a child of the same name.
+        let fits = |id: LocationId, target: LocationId| {
+            let moved = loc(id);
+            let key = name_key(&moved.name);
+            let mut up = Some(target);
+            while let Some(a) = up {
+                if a == id {
+                    return false;
+                }
+                up = loc(a).parent_id;
+            }
+            let allowed = inventory_core::TypeRules::default()
+                .check(Some(loc(target).location_type), moved.location_type)
+                .is_ok();
+            allowed
+                && moved.parent_id != Some(target)
+                && !data
+                    .locations
+                    .iter()
+                    .any(|l| l.parent_id == Some(target) && name_key(&l.name) == key)
+        };
+        let target_for = |id: LocationId, kinds: &[LocationType]| {
+            data.locations
+                .iter()
+                .filter(|t| kinds.contains(&t.location_type))
+                .map(|t| t.id)
+                .find(|&t| fits(id, t))
+        };
+        let mut moves = Vec::new();
+        // A leaf (the end of the deepest chain) into the big room.
+        let leaf = deepest.0;
+        if let Some(to) = Some(subtree.0)
+            .filter(|&t| fits(leaf, t))
+            .or_else(|| target_for(leaf, &[LocationType::Room]))
+        {
+            moves.push(MoveProbe {
+                id: leaf,
+                size: 1,
+                from: loc(leaf).parent_id,
+                to: Some(to),
+            });
+        }
+        // A shelf or container of about a hundred locations into another room.
+        if let Some(mid) = data
+            .locations
+            .iter()
+            .filter(|l| {
+                matches!(
+                    l.location_type,
+                    LocationType::Shelf | LocationType::Container
+                )
+            })
+            .filter(|l| sizes[(l.id - 1) as usize] >= 50)
+            .min_by_key(|l| (sizes[(l.id - 1) as usize].abs_diff(100), l.id))
+        {
+            if let Some(to) = target_for(mid.id, &[LocationType::Room]) {
+                moves.push(MoveProbe {
+                    id: mid.id,
+                    size: sizes[(mid.id - 1) as usize],
+                    from: mid.parent_id,
+                    to: Some(to),
+                });
+            }
+        }
+        // The big room into another house.
+        if loc(subtree.0).location_type == LocationType::Room {
+            if let Some(to) = target_for(subtree.0, &[LocationType::House]) {
+                moves.push(MoveProbe {
+                    id: subtree.0,
+                    size: subtree.1,
+                    from: loc(subtree.0).parent_id,
+                    to: Some(to),
+                });
+            }
+        }
+        // The largest house, re-rooted (a house can only stand at the root).
+        moves.push(MoveProbe {
+            id: house.0,
+            size: house.1,
+            from: None,
+            to: None,
+        });
+        Ok(Probes {
+            subtree,
+            house,
+            deepest,
+            moves,
+        })
+    }
+}
+
+/// What a scenario function returns.
+pub(crate) type Outcome<'a> = Pin<Box<dyn Future<Output = anyhow::Result<Vec<Row>>> + 'a>>;
+
+/// A named scenario.
+pub(crate) struct Scenario {
+    /// Its name, for `--only`.
+    pub name: &'static str,
+    /// The function that measures it.
+    pub run: for<'a> fn(&'a mut Bench) -> Outcome<'a>,
+}
+
+/// Every scenario, in the order they run: reads first, then the ones that write (which
+/// put the database back as they found it, or write elsewhere).
+pub(crate) const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "integrity",
+        run: integrity,
+    },
+    Scenario {
+        name: "full-paths",
+        run: full_paths,
+    },
+    Scenario {
+        name: "subtree",
+        run: subtree,
+    },
+    Scenario {
+        name: "tree",
+        run: tree,
+    },
+    Scenario {
+        name: "get",
+        run: get,
+    },
+    Scenario {
+        name: "show",
+        run: show,
+    },
+    Scenario {
+        name: "search",
+        run: search,
+    },
+    Scenario {
+        name: "find",
+        run: find,
+    },
+    Scenario {
+        name: "move",
+        run: moves,
+    },
+    Scenario {
+        name: "import",
+        run: import,
+    },
+    Scenario {
+        name: "backup",
+        run: backup,
+    },
+    Scenario {
+        name: "delete-restore",
+        run: delete_restore,
+    },
+];
+
+/// `inventory db integrity` (engine checks included) as a whole process, and its peak RSS.
+fn integrity(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let (samples, rss) = b.cli_runs(&["db", "integrity"], b.scale.runs_heavy())?;
+        let (time, memory) = match (b.scale, b.backend) {
+            (Scale::Small, _) => (25.0, 200.0),
+            (Scale::Large, Backend::Sqlite) => (1500.0, 200.0),
+            (Scale::Large, Backend::Postgres) => (800.0, 200.0),
+        };
+        Ok(vec![
+            Row::new(
+                "inventory db integrity (process)",
+                Unit::Ms,
+                samples,
+                Target::median(time),
+            ),
+            rss_row("inventory db integrity peak RSS", rss, Some(memory)),
+        ])
+    })
+}
+
+/// The larger of two peak RSS figures.
+fn max_rss(a: Option<f64>, b: Option<f64>) -> Option<f64> {
+    match (a, b) {
+        (Some(a), Some(b)) => Some(a.max(b)),
+        (a, b) => a.or(b),
+    }
+}
+
+fn rss_row(name: &str, rss: Option<f64>, limit: Option<f64>) -> Row {
+    Row::new(
+        name,
+        Unit::MiB,
+        rss.into_iter().collect(),
+        limit.and_then(Target::worst),
+    )
+}
+
+/// Every location with its full path, in process (`location_outline` of every root, each
+/// path built).
+fn full_paths(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let db = &b.main.db;
+        let mut count = 0usize;
+        let samples = time_runs(b.scale.runs_heavy(), async |_| {
+            let outline = db.location_outline(None, None).await?;
+            count = 0;
+            outline.for_each_with_path(|_, path| count += usize::from(!path.is_empty()));
+            Ok(())
+        })
+        .await?;
+        if count != b.data.locations.len() {
+            bail!(
+                "full paths: {count} paths for {} locations",
+                b.data.locations.len()
+            );
+        }
+        Ok(vec![Row::new(
+            "full paths of all locations",
+            Unit::Ms,
+            samples,
+            Target::median(1500.0),
+        )
+        .note(format!("{count} paths"))])
+    })
+}
+
+/// The subtree of the big room with full paths, in process.
+fn subtree(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let db = &b.main.db;
+        let (root, size) = b.probes.subtree;
+        let mut count = 0usize;
+        let samples = time_runs(b.scale.runs_fast(), async |_| {
+            let outline = db.location_outline(Some(root), None).await?;
+            count = 0;
+            outline.for_each_with_path(|_, path| count += usize::from(!path.is_empty()));
+            Ok(())
+        })
+        .await?;
+        if count != size {
+            bail!("subtree of #{root}: {count} nodes, expected {size}");
+        }
+        Ok(vec![Row::new(
+            format!("subtree of {size} locations with paths"),
+            Unit::Ms,
+            samples,
+            Target::p95(10.0),
+        )])
+    })
+}
+
+/// `inventory location tree #ID` of the big room, as a whole process.
+fn tree(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let (root, size) = b.probes.subtree;
+        let reference = format!("#{root}");
+        let (samples, rss) =
+            b.cli_runs(&["location", "tree", &reference], b.scale.runs_process())?;
+        let target = match b.backend {
+            Backend::Sqlite => Target::median(10.0),
+            Backend::Postgres => None,
+        };
+        Ok(vec![
+            Row::new(
+                format!("inventory location tree ({size} nodes, process)"),
+                Unit::Ms,
+                samples,
+                target,
+            ),
+            rss_row("inventory location tree peak RSS", rss, Some(200.0)),
+        ])
+    })
+}
+
+/// Locations `get` and `show` look at: the deepest, the big room, the largest house and a
+/// spread of others.
+fn get_probes(b: &Bench) -> Vec<LocationId> {
+    let n = b.data.locations.len() as i64;
+    let mut ids = vec![b.probes.deepest.0, b.probes.subtree.0, b.probes.house.0];
+    ids.extend((1..=17).map(|k| (k * 7919 * n / 17 / 7919).clamp(1, n)));
+    ids
+}
+
+/// One location with its full path, ancestors and child count, in process.
+fn get(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let db = &b.main.db;
+        let ids = get_probes(b);
+        let samples = time_runs(b.scale.runs_fast(), async |i| {
+            db.get_location(ids[i % ids.len()]).await?;
+            Ok(())
+        })
+        .await?;
+        Ok(vec![Row::new(
+            "get one location with full path",
+            Unit::Ms,
+            samples,
+            Target::p95(1.0),
+        )])
+    })
+}
+
+/// `inventory location show #ID` of the deepest location, as a whole process.
+fn show(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let (id, depth) = b.probes.deepest;
+        let reference = format!("#{id}");
+        let (samples, rss) =
+            b.cli_runs(&["location", "show", &reference], b.scale.runs_process())?;
+        let target = match b.backend {
+            Backend::Sqlite => 10.0,
+            Backend::Postgres => 20.0,
+        };
+        Ok(vec![
+            Row::new(
+                "inventory location show (process)",
+                Unit::Ms,
+                samples,
+                Target::median(target),
+            )
+            .note(format!("depth {depth}")),
+            rss_row("inventory location show peak RSS", rss, Some(200.0)),
+        ])
+    })
+}
+
+/// `Database::search` for the rare and the common probe word.
+fn search(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let db = &b.main.db;
+        let mut rows = Vec::new();
+        for (label, word) in [("rare", RARE_WORD), ("common", COMMON_WORD)] {
+            let mut hits = 0;
+            let samples = time_runs(b.scale.runs_fast(), async |_| {
+                hits = db.search(word, 20).await?.len();
+                Ok(())
+            })
+            .await?;
+            if hits == 0 {
+                bail!("search for {word} found nothing");
+            }
+            rows.push(
+                Row::new(
+                    format!("search, {label} word \"{word}\""),
+                    Unit::Ms,
+                    samples,
+                    Target::p95(50.0),
+                )
+                .note(format!("{hits} hits shown")),
+            );
+        }
+        Ok(rows)
+    })
+}
+
+/// `inventory find cable` as a whole process.
+fn find(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let (samples, _) = b.cli_runs(&["find", COMMON_WORD], b.scale.runs_process())?;
+        Ok(vec![Row::new(
+            format!("inventory find {COMMON_WORD} (process)"),
+            Unit::Ms,
+            samples,
+            None,
+        )])
+    })
+}
+
+/// Moves there and back: a leaf, ~100 locations, the big room, the largest house.
+fn moves(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let db = &b.main.db;
+        let mut rows = Vec::new();
+        for probe in b.probes.moves.clone() {
+            let samples = time_runs(b.scale.runs_fast(), async |i| {
+                let to = if i % 2 == 0 { probe.to } else { probe.from };
+                db.move_location(probe.id, to).await?;
+                Ok(())
+            })
+            .await?;
+            if db.get_location(probe.id).await?.location.parent_id != probe.from {
+                db.move_location(probe.id, probe.from).await?;
+            }
+            rows.push(Row::new(
+                format!("move a location ({} nodes)", probe.size),
+                Unit::Ms,
+                samples,
+                Target::p95(5.0),
+            ));
+        }
+        Ok(rows)
+    })
+}
+
+/// `inventory export` of every item, then `inventory import --create-locations` of that
+/// file into fresh databases.
+fn import(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let csv = b.work.join("items.csv");
+        let _ = std::fs::remove_file(&csv);
+        let csv_arg = csv.to_string_lossy().to_string();
+        let items = b.data.items.len() as f64;
+        let export = b.cli(&["export", &csv_arg], true)?;
+        let mut rows = vec![Row::new(
+            "inventory export (CSV, process)",
+            Unit::RowsPerSec,
+            vec![items / (export.ms / 1e3)],
+            None,
+        )
+        .note(format!("{items} rows, {:.0} ms", export.ms))];
+        // At 10^6 the import reads the first rows of the export only: a row-by-row import
+        // of all of them would take most of an hour.
+        let items = match b.scale.import_rows() {
+            Some(keep) if (keep as f64) < items => {
+                let text = std::fs::read_to_string(&csv)?;
+                let cut: String = text.split_inclusive('\n').take(keep + 1).collect();
+                std::fs::write(&csv, cut)?;
+                keep as f64
+            }
+            _ => items,
+        };
+        let mut samples = Vec::new();
+        let mut rss = None;
+        for _ in 0..b.scale.runs_bulk() {
+            let target = b.fresh().await;
+            let run = b.cli_on(
+                &target.url,
+                &["import", &csv_arg, "--create-locations"],
+                true,
+            )?;
+            samples.push(items / (run.ms / 1e3));
+            rss = max_rss(rss, run.rss_mib);
+        }
+        rows.push(
+            Row::new(
+                "inventory import (CSV into an empty database, process)",
+                Unit::RowsPerSec,
+                samples,
+                Target::median(100_000.0),
+            )
+            .note(format!("{items} rows, locations created")),
+        );
+        rows.push(rss_row("inventory import peak RSS", rss, None));
+        Ok(rows)
+    })
+}
+
+/// `inventory db backup` of the whole database, as a whole process, and its peak RSS.
+fn backup(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let file = backup_file(b);
+        let arg = file.to_string_lossy().to_string();
+        let mut samples = Vec::new();
+        let mut rss = None;
+        for _ in 0..b.scale.runs_bulk() {
+            let run = b.cli(&["db", "backup", &arg, "--force"], true)?;
+            samples.push(b.rows as f64 / (run.ms / 1e3));
+            rss = max_rss(rss, run.rss_mib);
+        }
+        let size = std::fs::metadata(&file).map_or(0, |m| m.len());
+        Ok(vec![
+            Row::new(
+                "inventory db backup (process)",
+                Unit::RowsPerSec,
+                samples,
+                Target::median(200_000.0),
+            )
+            .note(format!("{} rows, {} MB", b.rows, size / 1_000_000)),
+            rss_row("inventory db backup peak RSS", rss, Some(200.0)),
+        ])
+    })
+}
+
+fn backup_file(b: &Bench) -> PathBuf {
+    b.work.join("backup.jsonl")
+}
+
+/// Deletes the largest house with its items (in process), then restores the backup
+/// (`inventory db restore`, a whole process), which brings the house back for the next run.
+fn delete_restore(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let file = backup_file(b);
+        if !file.exists() {
+            let arg = file.to_string_lossy().to_string();
+            b.cli(&["db", "backup", &arg, "--force"], false)?;
+        }
+        let arg = file.to_string_lossy().to_string();
+        let (house, size) = b.probes.house;
+        let mut deletes = Vec::new();
+        let mut restores = Vec::new();
+        let mut rss = None;
+        let mut items = 0;
+        for _ in 0..b.scale.runs_bulk() {
+            let start = Instant::now();
+            let outcome = b
+                .main
+                .db
+                .delete_location_with(house, ItemsOnDelete::Delete)
+                .await?;
+            deletes.push(ms_since(start));
+            items = outcome.items_affected;
+            if outcome.locations_deleted as usize != size {
+                bail!(
+                    "deleting house #{house} removed {} locations, expected {size}",
+                    outcome.locations_deleted
+                );
+            }
+            let run = b.cli(&["db", "restore", &arg, "--yes"], true)?;
+            restores.push(b.rows as f64 / (run.ms / 1e3));
+            rss = max_rss(rss, run.rss_mib);
+        }
+        Ok(vec![
+            Row::new(
+                format!("delete a house of {size} locations with its items"),
+                Unit::Ms,
+                deletes,
+                Target::median(2000.0),
+            )
+            .note(format!("{items} items")),
+            Row::new(
+                "inventory db restore (process)",
+                Unit::RowsPerSec,
+                restores,
+                Target::median(200_000.0),
+            )
+            .note(format!("{} rows", b.rows)),
+            rss_row("inventory db restore peak RSS", rss, Some(200.0)),
+        ])
+    })
+}
