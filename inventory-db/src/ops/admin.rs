@@ -474,17 +474,33 @@ impl Database {
 
     async fn engine_checks(&self, full: bool) -> Result<Vec<EngineCheck>, DbError> {
         let checks = engine_check_queries(self.backend(), full);
+        let check = |name: &str, rows: Vec<OneText>| {
+            let problems: Vec<String> = rows.into_iter().filter_map(|r| r.v).collect();
+            EngineCheck {
+                name: name.to_string(),
+                ok: problems.is_empty(),
+                problems,
+            }
+        };
+        if self.backend() == Backend::Sqlite {
+            // On a connection of its own: a pooled connection that last read the search
+            // index before another connection rewrote it keeps FTS5 state from then, and
+            // quick_check's FTS5 check reads that state and reports a "malformed inverted
+            // index" that is not there (queries refresh the state; the check does not).
+            let mut conn = self.establish_sqlite().await?;
+            let mut out = Vec::with_capacity(checks.len());
+            for (name, sql) in &checks {
+                let rows: Vec<OneText> = diesel::sql_query(*sql).load(&mut conn).await?;
+                out.push(check(name, rows));
+            }
+            return Ok(out);
+        }
         self.read(async |c| {
             let mut out = Vec::with_capacity(checks.len());
             for (name, sql) in &checks {
                 let query = diesel::sql_query(*sql);
                 let rows: Vec<OneText> = db_run!(&mut *c, |c| query.load(c).await)?;
-                let problems: Vec<String> = rows.into_iter().filter_map(|r| r.v).collect();
-                out.push(EngineCheck {
-                    name: (*name).to_string(),
-                    ok: problems.is_empty(),
-                    problems,
-                });
+                out.push(check(name, rows));
             }
             Ok(out)
         })
