@@ -6,61 +6,11 @@ use axum::extract::FromRequestParts;
 use axum::http::header::AUTHORIZATION;
 use axum::http::request::Parts;
 use chrono::{DateTime, Utc};
+pub use inventory_core::{Permission, Scope};
 use inventory_core::{Role, UserId};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::error::ApiError;
-use crate::{store, AppState};
-
-/// What a token may do, whatever its owner's role.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Scope {
-    /// Read only (GET).
-    Read,
-    /// Everything the owner's role allows.
-    Write,
-}
-
-/// What a request may do: the lesser of the role's and the token scope's.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Permission {
-    /// Read the inventory (viewers, `read` tokens).
-    Read,
-    /// Read and write the inventory (members).
-    Write,
-    /// Also manage users and everyone's tokens (admins).
-    Admin,
-}
-
-impl Permission {
-    /// The most a role may do.
-    pub fn of_role(role: Role) -> Self {
-        match role {
-            Role::Admin => Permission::Admin,
-            Role::Member => Permission::Write,
-            Role::Viewer => Permission::Read,
-        }
-    }
-
-    /// The most a token of this scope may do.
-    pub fn of_scope(scope: Scope) -> Self {
-        match scope {
-            Scope::Read => Permission::Read,
-            Scope::Write => Permission::Admin,
-        }
-    }
-
-    fn as_str(self) -> &'static str {
-        match self {
-            Permission::Read => "read",
-            Permission::Write => "write",
-            Permission::Admin => "admin",
-        }
-    }
-}
+use crate::AppState;
 
 /// The authenticated caller of a request (`Authorization: Bearer TOKEN`).
 #[derive(Clone, Debug)]
@@ -73,36 +23,57 @@ pub struct Caller {
     pub role: Role,
     /// The token's scope.
     pub scope: Scope,
+    /// The token's id (what logout revokes).
+    pub token_id: i64,
     /// When the token expires, if it does.
     pub expires_at: Option<DateTime<Utc>>,
-    token_ids: Vec<i64>,
 }
 
 impl Caller {
-    /// What this request may do: role ∩ scope.
+    /// What this request may do: role ∩ scope (inventory-core's rule).
     pub fn permission(&self) -> Permission {
-        Permission::of_role(self.role).min(Permission::of_scope(self.scope))
+        Permission::effective(self.role, self.scope)
     }
 
     /// 403 unless the caller has at least `needed`.
     pub fn require(&self, needed: Permission) -> Result<(), ApiError> {
         let has = self.permission();
-        if has >= needed {
+        if has.allows(needed) {
             Ok(())
         } else {
             Err(ApiError::forbidden(format!(
-                "this needs {} permission; this token of {} ({}) has {} permission",
-                needed.as_str(),
+                "this needs {} permission; this token of {} ({}, {} scope) has {} permission",
+                name(needed),
                 self.username,
                 self.role,
-                has.as_str()
+                self.scope,
+                name(has)
             )))
         }
     }
 
-    /// The token rows this request authenticated with (what logout revokes).
-    pub(crate) fn token_ids(&self) -> &[i64] {
-        &self.token_ids
+    /// 403 for a `read` token: it may only read, whatever it would change (its own
+    /// tokens included).
+    pub fn require_write_scope(&self) -> Result<(), ApiError> {
+        match self.scope {
+            Scope::Write => Ok(()),
+            Scope::Read => Err(ApiError::forbidden(
+                "this token has the read scope: it may only read",
+            )),
+        }
+    }
+
+    /// Whether the caller may act on everyone's records (users, tokens).
+    pub fn is_admin(&self) -> bool {
+        self.permission().allows(Permission::Admin)
+    }
+}
+
+fn name(p: Permission) -> &'static str {
+    match p {
+        Permission::Read => "read",
+        Permission::Write => "write",
+        Permission::Admin => "admin",
     }
 }
 
@@ -151,16 +122,18 @@ impl FromRequestParts<AppState> for Caller {
             return Ok(caller.clone());
         }
         let token = bearer_token(parts)?;
-        let owner = store::authenticate(state.db(), token, state.settings().session_days)
+        let found = state
+            .db()
+            .authenticate(token)
             .await?
             .ok_or_else(invalid_token)?;
         let caller = Caller {
-            user_id: owner.user.id,
-            username: owner.user.username,
-            role: owner.user.role,
-            scope: owner.scope,
-            expires_at: owner.expires_at,
-            token_ids: owner.token_ids,
+            user_id: found.user.id,
+            username: found.user.username,
+            role: found.user.role,
+            scope: found.token.scope,
+            token_id: found.token.id,
+            expires_at: found.token.expires_at.map(|at| at.and_utc()),
         };
         parts.extensions.insert(caller.clone());
         Ok(caller)
@@ -214,8 +187,8 @@ mod tests {
             username: "ann".into(),
             role,
             scope,
+            token_id: 1,
             expires_at: None,
-            token_ids: vec![1],
         }
     }
 
@@ -247,6 +220,9 @@ mod tests {
         let member = caller(Role::Member, Scope::Write);
         assert!(member.require(Permission::Write).is_ok());
         assert_eq!(member.require(Permission::Admin).unwrap_err().status(), 403);
+        let read_admin = caller(Role::Admin, Scope::Read);
+        assert!(!read_admin.is_admin());
+        assert_eq!(read_admin.require_write_scope().unwrap_err().status(), 403);
     }
 
     #[test]

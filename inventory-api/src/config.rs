@@ -69,7 +69,10 @@ pub struct Config {
 impl Config {
     /// The database to open, by the CLI's rules (PRODUCT §2).
     pub fn database(&self) -> Result<DatabaseUrl, DbError> {
-        crate::store::database_url(self.database_url.as_deref())
+        match self.database_url.as_deref() {
+            Some(raw) => DatabaseUrl::parse(raw),
+            None => DatabaseUrl::from_env(),
+        }
     }
 
     /// The grace period for in-flight requests at shutdown.

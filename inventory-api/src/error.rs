@@ -3,7 +3,7 @@
 
 use axum::http::{header, HeaderMap, HeaderName, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use inventory_db::{DbError, ErrorKind};
+use inventory_db::{redact_url, ConflictKind, DbError, ErrorKind};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -28,6 +28,9 @@ pub struct Problem {
     /// For internal errors: the id under which the server logged the cause.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error_id: Option<String>,
+    /// For a rejected import: the line of the file that was refused (1 is the header).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub line: Option<u64>,
 }
 
 /// One field that failed validation.
@@ -51,6 +54,9 @@ struct Inner {
     errors: Vec<FieldError>,
     headers: HeaderMap,
     error_id: Option<String>,
+    /// A more specific `type` slug and title than the status's (conflicts).
+    kind: Option<(&'static str, &'static str)>,
+    line: Option<u64>,
 }
 
 impl ApiError {
@@ -61,7 +67,14 @@ impl ApiError {
             errors: Vec::new(),
             headers: HeaderMap::new(),
             error_id: None,
+            kind: None,
+            line: None,
         }))
+    }
+
+    fn of_kind(mut self, slug: &'static str, title: &'static str) -> Self {
+        self.0.kind = Some((slug, title));
+        self
     }
 
     fn with_header(mut self, name: HeaderName, value: HeaderValue) -> Self {
@@ -183,7 +196,7 @@ impl ApiError {
 
     /// The problem document of this error.
     pub fn problem(&self) -> Problem {
-        let (slug, title) = describe(self.0.status);
+        let (slug, title) = self.0.kind.unwrap_or_else(|| describe(self.0.status));
         Problem {
             problem_type: format!("/problems/{slug}"),
             title: title.to_string(),
@@ -191,6 +204,7 @@ impl ApiError {
             detail: self.0.detail.clone(),
             errors: self.0.errors.clone(),
             error_id: self.0.error_id.clone(),
+            line: self.0.line,
         }
     }
 }
@@ -230,26 +244,87 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// The problem `type` slug and title of each kind of conflict.
+fn conflict_kind(kind: Option<ConflictKind>) -> (&'static str, &'static str) {
+    match kind {
+        Some(ConflictKind::Cycle) => ("cycle", "The move would make a cycle"),
+        Some(ConflictKind::TypeRule) => ("type-rule", "A location type rule forbids this"),
+        Some(ConflictKind::DuplicateName) => ("duplicate-name", "The name is taken"),
+        Some(ConflictKind::ItemsInside) => ("items-inside", "Items are inside"),
+        Some(ConflictKind::NotEmpty) => ("not-empty", "The target is not empty"),
+        Some(ConflictKind::Stale) | None => ("conflict", "Conflict"),
+    }
+}
+
+/// The request's name of a field the core's validators name differently.
+fn wire_field(field: &str) -> &str {
+    match field {
+        "price" => "purchase_price_cents",
+        "warranty" => "warranty_expires",
+        "serial number" => "serial_number",
+        other => other,
+    }
+}
+
+/// The one mapping of inventory-db's errors to HTTP: invalid input 400 (422 naming the
+/// field), not found 404, conflicts 409 with a `type` per kind (a stale version 412),
+/// unavailable or busy 503, failed file operations 503 when the storage is at fault and 500
+/// otherwise, internal faults 500 with a logged error id. Nothing a client sends reaches
+/// the last two.
 impl From<DbError> for ApiError {
     fn from(e: DbError) -> Self {
         match e.kind() {
-            ErrorKind::Invalid => match &e {
-                DbError::Validation(v) => ApiError::invalid_field(v.field(), v.to_string()),
-                _ => ApiError::bad_request(e.to_string()),
-            },
+            ErrorKind::Invalid => {
+                if let Some(field) = e.field() {
+                    let message = match &e {
+                        DbError::Validation(v) => v.to_string(),
+                        other => other.to_string(),
+                    };
+                    return ApiError::invalid_field(wire_field(field), message);
+                }
+                let mut error = ApiError::bad_request(e.to_string());
+                if let DbError::InvalidFile { line, .. } = &e {
+                    error.0.line = *line;
+                }
+                error
+            }
             ErrorKind::NotFound => ApiError::not_found(e.to_string()),
-            ErrorKind::Conflict => ApiError::conflict(e.to_string()),
+            ErrorKind::Conflict => match e.conflict_kind() {
+                Some(ConflictKind::Stale) => ApiError::precondition_failed(e.to_string()),
+                kind => {
+                    let (slug, title) = conflict_kind(kind);
+                    ApiError::conflict(e.to_string()).of_kind(slug, title)
+                }
+            },
             ErrorKind::Unavailable => {
                 // The cause names hosts and driver messages: for the log, not the client.
-                tracing::warn!(error = %crate::store::redact(&e.to_string()), "database unavailable");
-                ApiError::unavailable(match e {
+                tracing::warn!(error = %redact_url(&e.to_string()), "database unavailable");
+                match e {
                     DbError::SchemaNotCurrent { .. } | DbError::SchemaTooNew { .. } => {
-                        "the database schema is not current"
+                        ApiError::unavailable("the database schema is not current")
                     }
-                    _ => "the database is not reachable; try again later",
-                })
+                    DbError::Busy { .. } => {
+                        ApiError::unavailable("the database is busy with other writes; try again")
+                            .with_header(header::RETRY_AFTER, HeaderValue::from_static("1"))
+                    }
+                    _ => ApiError::unavailable("the database is not reachable; try again later"),
+                }
             }
-            ErrorKind::Internal => ApiError::internal(crate::store::redact(&e.to_string())),
+            ErrorKind::Io => match &e {
+                DbError::Io { source, .. }
+                    if matches!(
+                        source.kind(),
+                        std::io::ErrorKind::StorageFull
+                            | std::io::ErrorKind::ReadOnlyFilesystem
+                            | std::io::ErrorKind::QuotaExceeded
+                    ) =>
+                {
+                    tracing::warn!(error = %e, "storage unavailable");
+                    ApiError::unavailable("the server's storage is full or read-only")
+                }
+                _ => ApiError::internal(redact_url(&e.to_string())),
+            },
+            ErrorKind::Internal => ApiError::internal(redact_url(&e.to_string())),
         }
     }
 }
@@ -257,7 +332,8 @@ impl From<DbError> for ApiError {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use inventory_core::ValidationError;
+    use inventory_core::{MoveError, ValidationError};
+    use inventory_db::Entity;
 
     #[test]
     fn a_field_validation_error_is_422_with_the_field() {
@@ -275,22 +351,85 @@ mod tests {
     #[test]
     fn db_error_kinds_map_to_statuses() {
         let status = |e: DbError| ApiError::from(e).status().as_u16();
-        assert_eq!(status(DbError::Invalid("bad cursor".into())), 400);
         assert_eq!(
-            status(DbError::NotFound {
-                what: "location with id",
-                key: "7".into()
+            status(DbError::BadParameter {
+                field: "cursor",
+                reason: "not a cursor".into()
             }),
-            404
+            422
         );
-        assert_eq!(status(DbError::Conflict("cycle".into())), 409);
+        assert_eq!(
+            status(DbError::InvalidFile {
+                file: inventory_db::FileKind::Csv,
+                line: Some(3),
+                reason: "bad".into()
+            }),
+            400
+        );
+        assert_eq!(status(DbError::not_found(Entity::Location, 7)), 404);
         assert_eq!(status(DbError::SchemaNotCurrent { pending: 1 }), 503);
-        assert_eq!(status(DbError::Query("syntax error at …".into())), 500);
+        assert_eq!(
+            status(DbError::Internal {
+                what: "syntax error at …".into(),
+                source: None
+            }),
+            500
+        );
+    }
+
+    #[test]
+    fn conflicts_have_a_type_per_kind_and_stale_is_412() {
+        let problem = |e: DbError| ApiError::from(e).problem();
+        let cycle = problem(DbError::Move(MoveError::CycleDetected {
+            moved: 1,
+            new_parent: 2,
+        }));
+        assert_eq!(
+            (cycle.status, cycle.problem_type.as_str()),
+            (409, "/problems/cycle")
+        );
+        let items = problem(DbError::ItemsInside {
+            location: 1,
+            items: 3,
+        });
+        assert_eq!(items.problem_type, "/problems/items-inside");
+        let stale = problem(DbError::Stale {
+            entity: Entity::Item,
+            id: 4,
+        });
+        assert_eq!(stale.status, 412);
+        assert_eq!(stale.problem_type, "/problems/precondition-failed");
+    }
+
+    #[test]
+    fn a_bad_import_line_is_in_the_problem() {
+        let p = ApiError::from(DbError::InvalidFile {
+            file: inventory_db::FileKind::Csv,
+            line: Some(3),
+            reason: "quantity \"x\" is not a whole number".into(),
+        })
+        .problem();
+        assert_eq!(p.line, Some(3));
+        assert!(p.detail.starts_with("line 3: "), "{}", p.detail);
+    }
+
+    #[test]
+    fn core_field_names_become_the_request_field_names() {
+        let p = ApiError::from(DbError::Validation(ValidationError::invalid(
+            "price",
+            "is required with a currency",
+        )))
+        .problem();
+        assert_eq!(p.errors[0].field, "purchase_price_cents");
     }
 
     #[test]
     fn an_internal_error_shows_an_id_and_not_the_cause() {
-        let p = ApiError::from(DbError::Query("relation secret_table is broken".into())).problem();
+        let p = ApiError::from(DbError::Internal {
+            what: "relation secret_table is broken".into(),
+            source: None,
+        })
+        .problem();
         assert_eq!(p.status, 500);
         assert!(!p.detail.contains("secret_table"));
         assert_eq!(p.error_id.as_deref().map(str::len), Some(16));
@@ -301,9 +440,20 @@ mod tests {
         let p = ApiError::from(DbError::Unavailable {
             url: "postgres://app:***@db.internal/inv".into(),
             reason: "connection refused".into(),
+            source: None,
         })
         .problem();
         assert_eq!(p.status, 503);
         assert!(!p.detail.contains("db.internal"));
+    }
+
+    #[test]
+    fn busy_is_503_with_retry_after() {
+        let e = ApiError::from(DbError::Busy {
+            what: "another writer holds the lock".into(),
+            waited: std::time::Duration::from_secs(10),
+        });
+        assert_eq!(e.status(), 503);
+        assert_eq!(e.into_response().headers()[header::RETRY_AFTER], "1");
     }
 }

@@ -44,17 +44,44 @@ impl<T: Serialize> IntoResponse for Json<T> {
     }
 }
 
+/// A `text/csv` request body, read whole (up to `--max-body`).
+#[derive(Clone, Debug)]
+pub struct CsvBody(pub Bytes);
+
+impl FromRequest<AppState> for CsvBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &AppState) -> Result<Self, ApiError> {
+        if media_type(req.headers()).as_deref() != Some("text/csv") {
+            return Err(ApiError::unsupported_media_type(
+                "this route takes a CSV file: send Content-Type: text/csv",
+            ));
+        }
+        let bytes = Bytes::from_request(req, state)
+            .await
+            .map_err(|e| body_rejection(e, state.settings().max_body))?;
+        Ok(CsvBody(bytes))
+    }
+}
+
+/// The media type of the body, lower-case, without parameters.
+fn media_type(headers: &HeaderMap) -> Option<String> {
+    let value = headers.get(CONTENT_TYPE)?.to_str().ok()?;
+    Some(
+        value
+            .split(';')
+            .next()
+            .unwrap_or_default()
+            .trim()
+            .to_ascii_lowercase(),
+    )
+}
+
 /// `application/json` or any `application/*+json`, parameters (charset) allowed.
 fn is_json(headers: &HeaderMap) -> bool {
-    let Some(value) = headers.get(CONTENT_TYPE).and_then(|v| v.to_str().ok()) else {
+    let Some(essence) = media_type(headers) else {
         return false;
     };
-    let essence = value
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_ascii_lowercase();
     essence == "application/json"
         || essence
             .strip_prefix("application/")
@@ -80,14 +107,14 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        shape_error(&path, &inner)
+        shape_error(bytes, &path, &inner)
     })?;
     de.end()
         .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
     Ok(value)
 }
 
-fn shape_error(path: &str, e: &serde_json::Error) -> ApiError {
+fn shape_error(bytes: &[u8], path: &str, e: &serde_json::Error) -> ApiError {
     use serde_json::error::Category;
     match e.classify() {
         Category::Data => {
@@ -95,6 +122,15 @@ fn shape_error(path: &str, e: &serde_json::Error) -> ApiError {
             ApiError::validation(vec![FieldError {
                 field: field_name(path, &message),
                 message,
+            }])
+        }
+        // serde_json reports some values of the wrong type as syntax (`null` or a number
+        // where an enum is expected): well-formed JSON makes it a field's problem.
+        Category::Syntax if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok() => {
+            let field = field_name(path, "");
+            ApiError::validation(vec![FieldError {
+                message: format!("{field} has a value of the wrong type"),
+                field,
             }])
         }
         Category::Syntax | Category::Eof | Category::Io => {
@@ -227,6 +263,23 @@ mod tests {
         assert!(!p.errors[0].message.contains("line"));
         let p = problem("\"just a string\"");
         assert_eq!((p.status, p.errors[0].field.as_str()), (422, "body"));
+    }
+
+    #[test]
+    fn a_null_or_number_for_an_enum_is_a_field_error() {
+        #[derive(Debug, serde::Deserialize)]
+        #[allow(dead_code)]
+        struct WithRole {
+            role: inventory_core::Role,
+        }
+        for body in [r#"{"role": null}"#, r#"{"role": 5}"#] {
+            let p = decode::<WithRole>(body.as_bytes()).unwrap_err().problem();
+            assert_eq!(
+                (p.status, p.errors[0].field.as_str()),
+                (422, "role"),
+                "{body}"
+            );
+        }
     }
 
     #[test]

@@ -3,13 +3,14 @@
 pub mod auth;
 pub mod config;
 pub mod error;
+pub mod etag;
 pub mod extract;
 pub mod middleware;
+pub mod model;
 pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 pub mod server;
-mod store;
 
 use std::sync::Arc;
 use std::time::Duration;

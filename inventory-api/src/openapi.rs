@@ -2,7 +2,7 @@
 //! through utoipa-axum's `routes!`, and [`finish`], which adds to every operation the
 //! error responses its extractors can produce, so that no status goes undeclared.
 
-use utoipa::openapi::path::Operation;
+use utoipa::openapi::path::{Operation, ParameterIn};
 use utoipa::openapi::schema::{ObjectBuilder, Type};
 use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::openapi::{
@@ -28,6 +28,13 @@ pub const BEARER: &str = "bearer";
     tags(
         (name = "health", description = "Liveness and readiness"),
         (name = "auth", description = "Login, logout and the caller"),
+        (name = "locations", description = "The tree of places: houses, rooms, containers, shelves"),
+        (name = "items", description = "What is where, and search"),
+        (name = "categories", description = "Kinds of item"),
+        (name = "reports", description = "Integrity check and statistics"),
+        (name = "csv", description = "Items as CSV, out and in"),
+        (name = "users", description = "Accounts (admins only)"),
+        (name = "tokens", description = "API tokens: your own; admins anyone's"),
         (name = "meta", description = "This document")
     )
 )]
@@ -65,11 +72,20 @@ const COMMON: &[(&str, u16, &str)] = &[
     ),
     ("NotFound", 404, "No such resource"),
     (
+        "PreconditionFailed",
+        412,
+        "`If-Match` names a version that is no longer current",
+    ),
+    (
         "PayloadTooLarge",
         413,
         "The body is larger than the server's limit",
     ),
-    ("UnsupportedMediaType", 415, "The body is not JSON"),
+    (
+        "UnsupportedMediaType",
+        415,
+        "The body is not of the media type this route takes",
+    ),
     (
         "Unprocessable",
         422,
@@ -114,6 +130,15 @@ fn problem_response(status: u16, description: &str) -> Response {
                 header(Type::Integer, "Seconds to wait before trying again"),
             )
         }
+        503 => {
+            builder = builder.header(
+                "Retry-After",
+                header(
+                    Type::Integer,
+                    "When the database is busy: seconds to wait before trying again",
+                ),
+            )
+        }
         _ => {}
     }
     builder.build()
@@ -121,9 +146,11 @@ fn problem_response(status: u16, description: &str) -> Response {
 
 /// Declares on every operation the errors its inputs can produce: all may fail
 /// internally (500); parameters or a body may be malformed (400); a body may be too large,
-/// of the wrong type or shape (413, 415, 422); path parameters may name nothing (404);
-/// authenticated routes answer 401 and 403; whatever touches the database may find it
-/// unavailable (503). Statuses a route declares itself are left as they are.
+/// of the wrong type or shape (413, 415, 422), and so may query parameters (422); path
+/// parameters may name nothing (404); an `If-Match` may be stale (412); authenticated
+/// routes answer 401 and 403; whatever touches the database may find it unavailable (503).
+/// Statuses a route declares itself are kept, and error responses it declares with only a
+/// description get the problem body.
 pub fn finish(mut doc: Document) -> Document {
     let components = doc.components.get_or_insert_with(Default::default);
     for (name, status, description) in COMMON {
@@ -145,25 +172,36 @@ pub fn finish(mut doc: Document) -> Document {
         ];
         for operation in operations.into_iter().flatten() {
             add_common_responses(path, operation);
+            add_problem_bodies(operation);
         }
     }
     doc
 }
 
 fn add_common_responses(path: &str, op: &mut Operation) {
-    let params = op.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let params = op.parameters.as_deref().unwrap_or_default();
+    let query = params.iter().any(|p| p.parameter_in == ParameterIn::Query);
+    let if_match = params
+        .iter()
+        .any(|p| p.parameter_in == ParameterIn::Header && p.name == "If-Match");
     let has_path_params = path.contains('{');
     let body = op.request_body.is_some();
     let secured = op.security.as_ref().is_some_and(|s| !s.is_empty());
     let mut wanted = vec!["Internal"];
-    if params || body || has_path_params {
+    if query || body || has_path_params || if_match {
         wanted.push("BadRequest");
     }
     if body {
-        wanted.extend(["PayloadTooLarge", "UnsupportedMediaType", "Unprocessable"]);
+        wanted.extend(["PayloadTooLarge", "UnsupportedMediaType"]);
+    }
+    if body || query {
+        wanted.push("Unprocessable");
     }
     if has_path_params {
         wanted.push("NotFound");
+    }
+    if if_match {
+        wanted.push("PreconditionFailed");
     }
     if secured {
         wanted.extend(["Unauthorized", "Forbidden"]);
@@ -179,5 +217,22 @@ fn add_common_responses(path: &str, op: &mut Operation) {
             .responses
             .entry(status.to_string())
             .or_insert_with(|| RefOr::Ref(Ref::from_response_name(name)));
+    }
+}
+
+/// An error response a route declared with a description only gets the problem body.
+fn add_problem_bodies(op: &mut Operation) {
+    for (status, response) in op.responses.responses.iter_mut() {
+        let is_error = status.starts_with('4') || status.starts_with('5');
+        if let RefOr::T(response) = response {
+            if is_error && response.content.is_empty() {
+                response.content.insert(
+                    PROBLEM_JSON.to_string(),
+                    ContentBuilder::new()
+                        .schema(Some(Ref::from_schema_name("Problem")))
+                        .build(),
+                );
+            }
+        }
     }
 }

@@ -8,11 +8,11 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
-use inventory_db::DbError;
+use inventory_db::{redact_url, Backend, Database, DatabaseUrl, DbError, PoolOptions};
 use tokio::net::TcpListener;
 use tracing_subscriber::EnvFilter;
 
-use crate::{app, store, AppState, Config};
+use crate::{app, AppState, Config};
 
 /// Bad usage or configuration.
 pub const EXIT_USAGE: u8 = 2;
@@ -46,7 +46,7 @@ impl Fatal {
 
 fn db_message(e: &DbError) -> String {
     // inventory-db redacts passwords in the messages it builds; once more does no harm.
-    crate::store::redact(&e.to_string())
+    redact_url(&e.to_string())
 }
 
 /// Logs to stderr: `RUST_LOG` when set, else `info` (one line per request).
@@ -62,47 +62,81 @@ pub fn init_logging() {
         .try_init();
 }
 
+/// Opens the database: with `--migrate` a missing SQLite file is created and the schema
+/// brought up to date; without, a missing file or an out-of-date schema is refused.
+async fn open(config: &Config, url: &DatabaseUrl) -> Result<Database, Fatal> {
+    let unavailable = |e: DbError| Fatal::unavailable(db_message(&e));
+    if !config.migrate {
+        if let Some(path) = url.sqlite_path().filter(|p| !p.exists()) {
+            return Err(Fatal::unavailable(format!(
+                "the database file {} does not exist: start with --migrate to create it, \
+                 or run `inventory db init`",
+                path.display()
+            )));
+        }
+    }
+    let db = if config.migrate {
+        Database::connect_or_create(url, PoolOptions::default()).await
+    } else {
+        Database::connect(url).await
+    }
+    .map_err(unavailable)?;
+    if config.migrate {
+        let applied = db.migrate().await.map_err(unavailable)?;
+        tracing::info!(applied = applied.len(), "migrations applied");
+    } else {
+        db.ensure_schema_current().await.map_err(|e| match e {
+            DbError::SchemaNotCurrent { pending } => Fatal::unavailable(format!(
+                "the database schema is not current ({pending} migration(s) pending): \
+                 start with --migrate, or run `inventory db migrate`"
+            )),
+            other => unavailable(other),
+        })?;
+    }
+    Ok(db)
+}
+
 /// Runs the server until a shutdown signal; `Ok` after a clean shutdown.
 pub async fn run(config: Config) -> Result<(), Fatal> {
     let url = config
         .database()
         .map_err(|e| Fatal::usage(db_message(&e)))?;
     tracing::info!(database = %url, "opening the database");
-    let db = store::connect(&url)
-        .await
-        .map_err(|e| Fatal::unavailable(db_message(&e)))?;
-    if config.migrate {
-        let applied = store::migrate(&db)
-            .await
-            .map_err(|e| Fatal::unavailable(db_message(&e)))?;
-        tracing::info!(applied = applied.len(), "migrations applied");
-    } else {
-        store::ensure_schema_current(&db)
-            .await
-            .map_err(|e| match e {
-                DbError::SchemaNotCurrent { pending } => Fatal::unavailable(format!(
-                    "the database schema is not current ({pending} migration(s) pending): \
-                 start with --migrate, or run `inventory db migrate`"
-                )),
-                other => Fatal::unavailable(db_message(&other)),
-            })?;
-    }
+    let db = open(&config, &url).await?;
     let listener = TcpListener::bind(config.bind)
         .await
         .map_err(|e| Fatal::usage(format!("cannot listen on {}: {e}", config.bind)))?;
     let local = listener
         .local_addr()
         .map_err(|e| Fatal::usage(format!("cannot listen on {}: {e}", config.bind)))?;
-    store::prepare_login().await;
+    // The first failed login of an unknown user would otherwise also pay for making the
+    // dummy hash that such logins are checked against: a timing difference, once.
+    let _ = db.authenticate_password("", "").await;
 
     let signal = ShutdownSignal::install()
         .map_err(|e| Fatal::usage(format!("cannot listen for signals: {e}")))?;
     let router = app(AppState::new(db.clone(), config.settings()));
     tracing::info!("listening on http://{local}");
     serve(listener, router, signal, config.grace()).await?;
-    store::close(db).await;
+    close(db).await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// After the server stopped: on SQLite the write-ahead log goes into the database file, so
+/// that a plain copy of the file taken afterwards is complete.
+async fn close(db: Database) {
+    match db.checkpoint().await {
+        Ok(()) if db.backend() == Backend::Sqlite => {
+            tracing::info!("SQLite WAL checkpointed; the database file is complete");
+        }
+        Ok(()) => {}
+        Err(e) => tracing::warn!(
+            error = %db_message(&e),
+            "could not checkpoint the SQLite WAL; copy the database with `inventory db backup`, not cp"
+        ),
+    }
+    drop(db);
 }
 
 /// Serves until a signal, then stops accepting and waits up to `grace` for open requests.

@@ -167,9 +167,10 @@ fn sqlite_arg(path: &Path) -> String {
 /// A migrated SQLite file with one member, ann.
 async fn database_with_user(dir: &Path) -> PathBuf {
     let path = dir.join("inventory.db");
-    let db = Database::connect(&DatabaseUrl::SqliteFile(path.clone()))
-        .await
-        .unwrap();
+    let db =
+        Database::connect_or_create(&DatabaseUrl::SqliteFile(path.clone()), Default::default())
+            .await
+            .unwrap();
     db.migrate().await.unwrap();
     db.create_user("ann", PASSWORD, Role::Member).await.unwrap();
     path
@@ -190,10 +191,31 @@ async fn starts_on_a_fresh_sqlite_file_with_migrate_and_answers_healthz() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_fresh_database_without_migrate_is_refused_with_exit_3() {
+async fn a_missing_database_file_without_migrate_is_refused_with_exit_3() {
     let dir = tempfile::tempdir().unwrap();
-    let db = sqlite_arg(&dir.path().join("inventory.db"));
-    let (status, log) = start(&["--database-url", &db])
+    let path = dir.path().join("inventory.db");
+    let (status, log) = start(&["--database-url", &sqlite_arg(&path)])
+        .await
+        .err()
+        .expect("refuses to start");
+    assert_eq!(status.code(), Some(3), "{log}");
+    assert!(
+        log.contains("does not exist") && log.contains("--migrate"),
+        "{log}"
+    );
+    assert!(!path.exists(), "nothing is created without --migrate");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unmigrated_database_without_migrate_is_refused_with_exit_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("inventory.db");
+    drop(
+        Database::connect_or_create(&DatabaseUrl::SqliteFile(path.clone()), Default::default())
+            .await
+            .unwrap(),
+    );
+    let (status, log) = start(&["--database-url", &sqlite_arg(&path)])
         .await
         .err()
         .expect("refuses to start");
@@ -342,7 +364,7 @@ async fn sigterm_lets_a_slow_request_finish_then_checkpoints_and_exits_0() {
         .unwrap();
     let tokens = db.list_tokens(None).await.unwrap();
     assert_eq!(tokens.len(), 1);
-    assert_eq!(tokens[0].label.as_deref(), Some("login session"));
+    assert_eq!(tokens[0].label.as_deref(), Some("login"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -370,4 +392,100 @@ async fn a_request_that_outlasts_the_grace_period_does_not_hold_up_the_exit() {
         "{}",
         server.log()
     );
+}
+
+/// A move request's status.
+async fn move_location(addr: SocketAddr, token: &str, id: i64, parent: i64) -> u16 {
+    let auth = format!("Authorization: Bearer {token}");
+    let body = format!(r#"{{"parent_id":{parent}}}"#);
+    let r = http(
+        addr,
+        "POST",
+        &format!("/api/v1/locations/{id}/move"),
+        &[&auth, "Content-Type: application/json"],
+        &body,
+    )
+    .await;
+    assert!(r.status == 200 || r.status == 409, "{r:?}");
+    r.status
+}
+
+/// Several API processes serve one PostgreSQL database: opposing moves sent at the same
+/// moment through two processes never both succeed (one gets 409), and afterwards the tree
+/// has no cycle.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_servers_on_one_postgres_database_never_commit_a_cycle_postgres() {
+    use inventory_core::LocationType;
+    let test_db = inventory_db::testing::postgres().await;
+    let db = &test_db.db;
+    db.create_user("ann", PASSWORD, Role::Member).await.unwrap();
+    let token = db.create_token("ann", None).await.unwrap().secret;
+    let add = |name: &'static str, kind: LocationType, parent: Option<i64>| async move {
+        db.create_location(&inventory_db::NewLocation {
+            name: name.into(),
+            description: None,
+            location_type: kind,
+            parent_id: parent,
+        })
+        .await
+        .unwrap()
+        .id
+    };
+    let house = add("My House", LocationType::House, None).await;
+    let room = add("Garage", LocationType::Room, Some(house)).await;
+    let a = add("A", LocationType::Container, Some(room)).await;
+    let b = add("B", LocationType::Container, Some(room)).await;
+    let c = add("C", LocationType::Container, Some(room)).await;
+    let one = start(&["--database-url", &test_db.url])
+        .await
+        .expect("starts");
+    let two = start(&["--database-url", &test_db.url])
+        .await
+        .expect("starts");
+    let (mut pairs, mut triples) = (0, 0);
+    for round in 0..12 {
+        // A under B through one server, B under A through the other.
+        let (x, y) = if round % 2 == 0 {
+            (&one, &two)
+        } else {
+            (&two, &one)
+        };
+        let (ab, ba) = tokio::join!(
+            move_location(x.addr, &token, a, b),
+            move_location(y.addr, &token, b, a)
+        );
+        assert!(
+            !(ab == 200 && ba == 200),
+            "round {round}: both opposing moves succeeded"
+        );
+        pairs += usize::from(ab == 200) + usize::from(ba == 200);
+        // A three-way cycle: A under B, B under C, C under A, at once.
+        for id in [a, b, c] {
+            assert_eq!(move_location(one.addr, &token, id, room).await, 200);
+        }
+        let (ab, bc, ca) = tokio::join!(
+            move_location(x.addr, &token, a, b),
+            move_location(y.addr, &token, b, c),
+            move_location(x.addr, &token, c, a)
+        );
+        let ok = [ab, bc, ca].iter().filter(|s| **s == 200).count();
+        assert!(ok <= 2, "round {round}: a three-way cycle was committed");
+        triples += ok;
+        for id in [a, b, c] {
+            assert_eq!(move_location(y.addr, &token, id, room).await, 200);
+        }
+    }
+    assert!(
+        pairs >= 12 && triples >= 24,
+        "every round one move wins: {pairs} {triples}"
+    );
+    let auth = format!("Authorization: Bearer {token}");
+    for server in [&one, &two] {
+        let r = http(server.addr, "GET", "/api/v1/integrity", &[&auth], "").await;
+        assert_eq!(r.status, 200, "{r:?}");
+        let report: serde_json::Value = serde_json::from_str(&r.body).unwrap();
+        assert_eq!(report["clean"], true, "{report}");
+    }
+    let outcome = db.integrity(false).await.unwrap();
+    assert!(outcome.is_clean(), "{outcome:?}");
 }

@@ -28,7 +28,9 @@ pub use models::location::{
 };
 pub use models::user::User;
 pub use models::{Page, PageRequest};
-pub use ops::users::{TokenSpec, TOKEN_PREFIX};
+pub use ops::reports::{InventoryReport, PlaceTotals};
+pub use ops::users::{HashedPassword, TokenSpec, TOKEN_PREFIX};
+pub use ops::versions::Versioned;
 pub use ops::{admin, backup, csv_io, migrations, verify};
 pub use pool::{Database, PoolOptions, SqliteConn};
 

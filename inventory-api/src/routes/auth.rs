@@ -4,7 +4,7 @@ use axum::extract::State;
 use axum::http::header::CACHE_CONTROL;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use chrono::{DateTime, SecondsFormat, Utc};
+use chrono::{DateTime, SecondsFormat, TimeDelta, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -13,8 +13,9 @@ use utoipa_axum::routes;
 use crate::auth::{Permission, Reader, Scope};
 use crate::error::{ApiError, Problem};
 use crate::extract::{ClientAddr, Json};
+use crate::model::{PermissionSchema, RoleSchema, ScopeSchema};
 use crate::ratelimit::LimitKey;
-use crate::{store, AppState};
+use crate::AppState;
 
 /// The auth routes (mounted under `/api/v1`).
 pub fn router() -> OpenApiRouter<AppState> {
@@ -97,8 +98,13 @@ async fn login(
             seconds,
         ));
     }
-    let user = match store::verify_login(state.db(), &request.username, &request.password).await {
-        Ok(Some(user)) => user,
+    let expires_at = Utc::now() + TimeDelta::days(i64::from(state.settings().session_days));
+    let (user, created) = match state
+        .db()
+        .login(&request.username, &request.password, expires_at)
+        .await
+    {
+        Ok(Some(found)) => found,
         Ok(None) => return Err(ApiError::unauthorized("unknown user or wrong password")),
         Err(e) => {
             // Not the caller's failure: it does not count against them.
@@ -107,13 +113,16 @@ async fn login(
         }
     };
     limiter.succeeded(&keys);
-    let session = store::create_session(state.db(), &user, state.settings().session_days).await?;
     tracing::debug!(user_id = user.id, "login");
+    let expires_at = created
+        .token
+        .expires_at
+        .map_or(expires_at, |at| at.and_utc());
     Ok((
         [(CACHE_CONTROL, "no-store")],
         Json(LoginResponse {
-            token: session.token,
-            expires_at: rfc3339(session.expires_at),
+            token: created.secret,
+            expires_at: rfc3339(expires_at),
         }),
     ))
 }
@@ -131,7 +140,7 @@ async fn logout(
     State(state): State<AppState>,
     Reader(caller): Reader,
 ) -> Result<StatusCode, ApiError> {
-    store::revoke_tokens(state.db(), caller.token_ids()).await?;
+    state.db().revoke_token(caller.token_id).await?;
     tracing::debug!(user_id = caller.user_id, "logout");
     Ok(StatusCode::NO_CONTENT)
 }
@@ -144,11 +153,13 @@ pub struct Me {
     /// The user's name.
     pub username: String,
     /// `admin`, `member` or `viewer`.
-    #[schema(example = "member")]
-    pub role: String,
+    #[schema(value_type = RoleSchema)]
+    pub role: inventory_core::Role,
     /// The token's scope.
+    #[schema(value_type = ScopeSchema)]
     pub scope: Scope,
     /// What requests with this token may do: role ∩ scope.
+    #[schema(value_type = PermissionSchema)]
     pub permission: Permission,
     /// When the token expires (RFC 3339), or null.
     #[schema(format = DateTime)]
@@ -168,7 +179,7 @@ async fn me(Reader(caller): Reader) -> Json<Me> {
     Json(Me {
         id: caller.user_id,
         permission: caller.permission(),
-        role: caller.role.to_string(),
+        role: caller.role,
         scope: caller.scope,
         expires_at: caller.expires_at.map(rfc3339),
         username: caller.username,

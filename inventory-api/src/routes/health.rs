@@ -10,7 +10,7 @@ use utoipa_axum::routes;
 
 use crate::error::{ApiError, Problem};
 use crate::extract::Json;
-use crate::{store, AppState};
+use crate::AppState;
 
 /// The health routes.
 pub fn router() -> OpenApiRouter<AppState> {
@@ -54,7 +54,12 @@ async fn healthz() -> Json<Status> {
     )
 )]
 async fn readyz(State(state): State<AppState>) -> Result<Json<Status>, ApiError> {
-    match store::readiness(state.db()).await {
+    let db = state.db();
+    let ready = match db.check().await {
+        Ok(()) => db.ensure_schema_current().await,
+        Err(e) => Err(e),
+    };
+    match ready {
         Ok(()) => Ok(Json(Status {
             status: "ready".into(),
         })),

@@ -8,6 +8,8 @@ pub mod csv_io;
 pub mod items;
 pub mod locations;
 pub mod migrations;
+pub mod reports;
 pub mod search;
 pub mod users;
 pub mod verify;
+pub mod versions;

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use inventory_core::{name_key, validate_password, validate_username, Role, Scope, UserId};
 use sha2::{Digest, Sha256};
 
@@ -152,7 +152,12 @@ pub async fn create_token(
             token_hash: Secret(token_hash(&secret)),
             prefix,
             scope: spec.scope.as_str().to_string(),
-            expires_at: spec.expires_at.map(|t| t.naive_utc()),
+            // Microseconds, as every stored timestamp (SQLite would keep nanoseconds).
+            expires_at: spec.expires_at.map(|t| {
+                let t = t.naive_utc();
+                t.with_nanosecond(t.nanosecond() / 1_000 * 1_000)
+                    .unwrap_or(t)
+            }),
             created_at: now(),
         },
     )
@@ -176,6 +181,77 @@ pub async fn authenticate(conn: &mut Conn, secret: &str) -> Result<Option<Authen
         user: user.to_user()?,
         token: token.to_token()?,
     }))
+}
+
+/// A password checked against the core's rules and hashed for storage (argon2id, PHC
+/// string), ready for [`update_user`]. Hashing is slow by design: do it before the
+/// transaction that stores it. Its `Debug` hides the hash.
+pub struct HashedPassword(String);
+
+impl HashedPassword {
+    /// Validates and hashes `password` (on the blocking pool).
+    pub async fn new(password: &str) -> Result<Self, DbError> {
+        validate_password(password)?;
+        Ok(HashedPassword(hash_password(password.to_string()).await?))
+    }
+}
+
+impl std::fmt::Debug for HashedPassword {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("HashedPassword(<redacted>)")
+    }
+}
+
+/// Changes a user's role and/or password, by id.
+pub async fn update_user(
+    conn: &mut Conn,
+    id: UserId,
+    role: Option<Role>,
+    password: Option<HashedPassword>,
+) -> Result<User, DbError> {
+    let mut record = UserRecord::find(conn, id)
+        .await?
+        .ok_or_else(|| DbError::not_found(Entity::User, id))?;
+    if let Some(role) = role {
+        record = UserRecord::set_role(conn, id, role, now()).await?;
+    }
+    if let Some(HashedPassword(hash)) = password {
+        record = UserRecord::set_password_hash(conn, id, hash, now()).await?;
+    }
+    record.to_user()
+}
+
+/// Deletes a user and, by `ON DELETE CASCADE`, their tokens, by id.
+pub async fn delete_user(conn: &mut Conn, id: UserId) -> Result<User, DbError> {
+    let record = UserRecord::find(conn, id)
+        .await?
+        .ok_or_else(|| DbError::not_found(Entity::User, id))?;
+    UserRecord::delete(conn, id).await?;
+    record.to_user()
+}
+
+/// One user by id.
+pub async fn get_user(conn: &mut Conn, id: UserId) -> Result<User, DbError> {
+    UserRecord::find(conn, id)
+        .await?
+        .ok_or_else(|| DbError::not_found(Entity::User, id))?
+        .to_user()
+}
+
+/// One token by id.
+pub async fn get_token(conn: &mut Conn, id: i64) -> Result<ApiToken, DbError> {
+    ApiTokenRecord::find(conn, id)
+        .await?
+        .ok_or_else(|| DbError::not_found(Entity::Token, id))?
+        .to_token()
+}
+
+/// Revokes a token (kept, so that listings show it); it authenticates nobody afterwards.
+pub async fn revoke_token(conn: &mut Conn, id: i64) -> Result<ApiToken, DbError> {
+    ApiTokenRecord::revoke(conn, id, now())
+        .await?
+        .ok_or_else(|| DbError::not_found(Entity::Token, id))?
+        .to_token()
 }
 
 impl Database {
@@ -239,23 +315,11 @@ impl Database {
         password: Option<&str>,
     ) -> Result<User, DbError> {
         let hash = match password {
-            Some(p) => {
-                validate_password(p)?;
-                Some(hash_password(p.to_string()).await?)
-            }
+            Some(p) => Some(HashedPassword::new(p).await?),
             None => None,
         };
         self.transaction(TxMode::Write, async |c| {
-            let mut record = UserRecord::find(c, id)
-                .await?
-                .ok_or_else(|| DbError::not_found(Entity::User, id))?;
-            if let Some(role) = role {
-                record = UserRecord::set_role(c, id, role, now()).await?;
-            }
-            if let Some(hash) = hash {
-                record = UserRecord::set_password_hash(c, id, hash, now()).await?;
-            }
-            record.to_user()
+            update_user(c, id, role, hash).await
         })
         .await
     }
@@ -272,14 +336,8 @@ impl Database {
 
     /// Deletes a user and their tokens, by id.
     pub async fn delete_user_by_id(&self, id: UserId) -> Result<User, DbError> {
-        self.transaction(TxMode::Write, async |c| {
-            let record = UserRecord::find(c, id)
-                .await?
-                .ok_or_else(|| DbError::not_found(Entity::User, id))?;
-            UserRecord::delete(c, id).await?;
-            record.to_user()
-        })
-        .await
+        self.transaction(TxMode::Write, async |c| delete_user(c, id).await)
+            .await
     }
 
     /// The user, when name and password match (for logins). One indexed lookup; an

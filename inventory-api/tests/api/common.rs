@@ -1,8 +1,6 @@
 //! In-process test harness: `app(state)` over a fresh database of either backend, driven with
 //! `tower::ServiceExt::oneshot`, and the `api_tests!` macro that runs one body on both.
 
-#![allow(dead_code, clippy::unwrap_used)]
-
 use std::net::SocketAddr;
 use std::sync::Arc;
 
@@ -118,6 +116,157 @@ impl TestApp {
         .await
     }
 
+    /// A request with a bearer token, a JSON body (when given) and extra headers.
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: &str,
+        body: Option<&Value>,
+        headers: &[(&str, &str)],
+    ) -> TestResponse {
+        let mut builder =
+            request(method, path).header(header::AUTHORIZATION, format!("Bearer {token}"));
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        let body = match body {
+            Some(json) => {
+                builder = builder.header(header::CONTENT_TYPE, "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        self.send(builder.body(body).unwrap()).await
+    }
+
+    pub async fn post_body(&self, path: &str, token: &str, body: &Value) -> TestResponse {
+        self.call(Method::POST, path, token, Some(body), &[]).await
+    }
+
+    pub async fn patch_body(&self, path: &str, token: &str, body: &Value) -> TestResponse {
+        self.call(Method::PATCH, path, token, Some(body), &[]).await
+    }
+
+    pub async fn delete_as(&self, path: &str, token: &str) -> TestResponse {
+        self.call(Method::DELETE, path, token, None, &[]).await
+    }
+
+    /// `POST` that must answer 201; the created resource's JSON.
+    pub async fn create(&self, path: &str, token: &str, body: &Value) -> Value {
+        let r = self.post_body(path, token, body).await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "POST {path} {body}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()
+    }
+
+    /// `GET` that must answer 200; the JSON.
+    pub async fn ok(&self, path: &str, token: &str) -> Value {
+        let r = self.get_as(path, token).await;
+        assert_eq!(
+            r.status,
+            StatusCode::OK,
+            "GET {path}: {}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()
+    }
+
+    /// Creates a user with [`PASSWORD`] and an API token for them (no login: quicker).
+    pub async fn token(&self, name: &str, role: Role) -> String {
+        self.user(name, role).await;
+        self.db()
+            .create_token(name, Some("test"))
+            .await
+            .expect("create test token")
+            .secret
+    }
+
+    /// A token of a new user with this scope.
+    pub async fn scoped_token(
+        &self,
+        name: &str,
+        role: Role,
+        scope: inventory_core::Scope,
+    ) -> String {
+        self.user(name, role).await;
+        let spec = inventory_db::TokenSpec {
+            label: None,
+            scope,
+            expires_at: None,
+        };
+        self.db()
+            .create_token_for(name, &spec)
+            .await
+            .expect("create test token")
+            .secret
+    }
+
+    /// A member's token and a home: My House > Garage > Toolbox, My House > Kitchen.
+    pub async fn home(&self) -> (String, Home) {
+        let token = self.token("mo", Role::Member).await;
+        let home = self.make_home(&token).await;
+        (token, home)
+    }
+
+    /// My House > Garage > Toolbox, My House > Kitchen, created through the API.
+    pub async fn make_home(&self, token: &str) -> Home {
+        let loc = |name: &str, kind: &str, parent: Option<i64>| serde_json::json!({"name": name, "location_type": kind, "parent_id": parent});
+        let house = self
+            .create("/api/v1/locations", token, &loc("My House", "HOUSE", None))
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let garage = self
+            .create(
+                "/api/v1/locations",
+                token,
+                &loc("Garage", "ROOM", Some(house)),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let toolbox = self
+            .create(
+                "/api/v1/locations",
+                token,
+                &loc("Toolbox", "CONTAINER", Some(garage)),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        let kitchen = self
+            .create(
+                "/api/v1/locations",
+                token,
+                &loc("Kitchen", "ROOM", Some(house)),
+            )
+            .await["id"]
+            .as_i64()
+            .unwrap();
+        Home {
+            house,
+            garage,
+            toolbox,
+            kitchen,
+        }
+    }
+
+    /// Creates an item through the API; its id.
+    pub async fn item(&self, token: &str, name: &str, location: i64, extra: Value) -> i64 {
+        let mut body = serde_json::json!({"name": name, "location_id": location});
+        if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+            body.extend(extra.clone());
+        }
+        self.create("/api/v1/items", token, &body).await["id"]
+            .as_i64()
+            .unwrap()
+    }
+
     pub async fn post_json(&self, path: &str, body: &Value) -> TestResponse {
         self.send(
             request(Method::POST, path)
@@ -180,6 +329,15 @@ impl TestApp {
     }
 }
 
+/// The ids of the sample home.
+#[derive(Clone, Copy, Debug)]
+pub struct Home {
+    pub house: i64,
+    pub garage: i64,
+    pub toolbox: i64,
+    pub kitchen: i64,
+}
+
 pub fn request(method: Method, path: &str) -> axum::http::request::Builder {
     Request::builder().method(method).uri(path)
 }
@@ -199,7 +357,7 @@ macro_rules! api_tests {
                 #[allow(unused_imports)]
                 use super::*;
 
-                async fn body($t: &$crate::common::TestApp) $body
+                async fn body($t: &TestApp) $body
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn sqlite() {
@@ -209,10 +367,8 @@ macro_rules! api_tests {
 
                 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
                 async fn postgres() {
-                    if let Some(db) = inventory_db::testing::postgres().await {
-                        let t = $crate::common::TestApp::new(db);
-                        body(&t).await;
-                    }
+                    let t = $crate::common::TestApp::new(inventory_db::testing::postgres().await);
+                    body(&t).await;
                 }
             }
         )*
