@@ -11,8 +11,10 @@ use inventory_core::{LocationType, Role, Scope};
 #[command(name = "inventory", version, about, propagate_version = true)]
 pub struct Cli {
     /// Database URL: postgres://…, sqlite://PATH, sqlite::memory: or a file path.
-    /// Without it: POSTGRES_HOST & co., else ./data/inventory.db.
-    #[arg(long, global = true, env = "DATABASE_URL", hide_env_values = true)]
+    /// Without it: DATABASE_URL, else POSTGRES_HOST & co., else ./data/inventory.db.
+    // DATABASE_URL is read by `DatabaseUrl::from_env`, not by clap: there an empty variable
+    // counts as unset, as everywhere else in the project.
+    #[arg(long, global = true)]
     pub database_url: Option<String>,
 
     /// Output format; json is stable, for scripts.

@@ -71,6 +71,11 @@ impl From<std::io::Error> for CliError {
 
 impl From<serde_json::Error> for CliError {
     fn from(e: serde_json::Error) -> Self {
+        if e.is_io() {
+            // Writing JSON to stdout failed (a reader that went away included): an output
+            // error, not an encoding one.
+            return CliError::from(std::io::Error::from(e));
+        }
         CliError {
             code: EXIT_PROBLEMS,
             message: format!("cannot encode JSON: {e}"),

@@ -56,17 +56,17 @@ cli_tests! {
         let dir = tempfile::tempdir().expect("tempdir");
         let garbage = path(&dir, "garbage.backup");
         std::fs::write(&garbage, "this is not a backup\n").expect("write");
-        env.fails(&["db", "restore", &garbage, "--yes"], 2, "");
-        env.fails(&["db", "restore", &path(&dir, "missing.backup"), "--yes"], 2, "missing.backup");
+        env.fails(&["db", "restore", &garbage, "--yes"], 2, "error: not a Home Inventory backup (line 1)");
+        env.fails(&["db", "restore", &path(&dir, "missing.backup"), "--yes"], 2, &format!("error: no backup file {}", path(&dir, "missing.backup")));
     }
 
     fn copy_refuses_a_target_that_is_not_empty(env: &Env) {
         env.add("My House", "HOUSE", None);
         let other = Env::sqlite(true);
         other.add("Other House", "HOUSE", None);
-        env.fails(&["db", "copy", "--to", other.url()], 4, "not empty");
-        env.fails(&["db", "copy", "--to", "mysql://x/y"], 2, "mysql");
-        env.fails(&["db", "copy", "--to", "postgres://postgres@127.0.0.1:1/x"], 3, "target");
+        env.fails(&["db", "copy", "--to", other.url()], 4, "the target database is not empty: table locations has 1 row(s)");
+        env.fails(&["db", "copy", "--to", "mysql://x/y"], 2, "unsupported database scheme \"mysql\"");
+        env.fails(&["db", "copy", "--to", "postgres://postgres@127.0.0.1:1/x"], 3, "error: target postgres://postgres@127.0.0.1:1/x: cannot connect");
     }
 }
 

@@ -10,6 +10,16 @@ use serde_json::Value;
 
 const PASSWORD: &str = "correct horse battery";
 
+/// The names in directory `dir`, sorted.
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .expect("read dir")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 /// Runs with `stdin`, asserts exit `code`, returns (stdout, stderr).
 fn piped(env: &Env, args: &[&str], stdin: &str, code: i32) -> (String, String) {
     let out = env.run_with_stdin(args, stdin);
@@ -63,8 +73,7 @@ cli_tests! {
         // `-` is stdout.
         assert_eq!(other.ok(&["export", "-"]), csv);
         // Only the final files are left: no temp files behind.
-        let left: Vec<_> = std::fs::read_dir(dir.path()).expect("dir").collect();
-        assert_eq!(left.len(), 2);
+        assert_eq!(entries(dir.path()), ["first.csv", "second.csv"]);
     }
 
     fn import_of_a_malformed_file_changes_nothing_and_names_the_line(env: &Env) {
@@ -93,9 +102,24 @@ cli_tests! {
     fn export_failure_leaves_no_file(env: &Env) {
         home(env);
         env.add_item("Drill", TOOL_BOX, &[]);
-        // A file that cannot be written is an I/O failure (exit 3), not bad input.
-        env.fails(&["export", "/nonexistent-dir/items.csv"], 3, "cannot write");
-        assert!(!std::path::Path::new("/nonexistent-dir/items.csv").exists());
+        let dir = tempfile::tempdir().expect("tempdir");
+        // The target is a directory holding a file: the export is written in full under a
+        // temporary name beside it, then moving it into place fails. That is an I/O
+        // failure (exit 3), not bad input, and no temporary file stays behind.
+        let target = dir.path().join("items.csv");
+        std::fs::create_dir(&target).expect("mkdir");
+        std::fs::write(target.join("keep"), "keep").expect("write");
+        let shown = target.display().to_string();
+        env.fails(&["export", &shown, "--force"], 3, &format!("error: cannot write CSV export {shown}: "));
+        assert_eq!(entries(dir.path()), ["items.csv"]);
+        assert_eq!(entries(&target), ["keep"]);
+        // Without --force the existing name is refused before anything is written.
+        env.fails(&["export", &shown], 2, &format!("error: {shown} already exists; pass --force to replace it"));
+        assert_eq!(entries(dir.path()), ["items.csv"]);
+        // A directory that does not exist: nothing is created.
+        let missing = dir.path().join("missing").join("items.csv").display().to_string();
+        env.fails(&["export", &missing], 3, &format!("error: cannot write CSV export {missing}: "));
+        assert_eq!(entries(dir.path()), ["items.csv"]);
     }
 
     fn user_add_reads_the_password_from_stdin_and_never_prints_it(env: &Env) {
@@ -121,14 +145,14 @@ cli_tests! {
         env.fails(&["user", "rm", "bob"], 2, "--yes");
         env.ok(&["user", "rm", "bob", "--yes"]);
         assert_eq!(env.json(&["user", "list"]).as_array().map(Vec::len), Some(1));
-        env.fails(&["user", "rm", "bob", "--yes"], 4, "bob");
+        env.fails(&["user", "rm", "bob", "--yes"], 4, "error: no user \"bob\"");
     }
 
     fn user_add_refuses_bad_passwords_names_and_roles(env: &Env) {
         let (_, err) = piped(env, &["user", "add", "alice", "--role", "member"], "short\n", 2);
-        assert!(err.contains("password") && !err.contains("short\n"), "{err}");
+        assert!(err.contains("password must be at least 8 characters long") && !err.contains("short\n"), "{err}");
         let (_, err) = piped(env, &["user", "add", "alice", "--role", "member"], "", 2);
-        assert!(err.contains("password"), "{err}");
+        assert!(err.contains("no password: type it at the prompt, or pipe it as the first line of stdin"), "{err}");
         piped(env, &["user", "add", "alice", "--role", "boss"], &format!("{PASSWORD}\n"), 2);
         piped(env, &["user", "add", "al ice", "--role", "admin"], &format!("{PASSWORD}\n"), 2);
         assert_eq!(env.json(&["user", "list"]), Value::Array(vec![]));
@@ -164,7 +188,7 @@ cli_tests! {
         let revoked = listed.as_array().expect("array").iter().find(|t| t["id"] == created["id"]).expect("token");
         assert!(revoked["revoked_at"].is_string());
         env.fails(&["token", "revoke", "999999"], 4, "999999");
-        env.fails(&["token", "create", "--user", "nobody"], 4, "nobody");
-        env.fails(&["token", "list", "--user", "nobody"], 4, "nobody");
+        env.fails(&["token", "create", "--user", "nobody"], 4, "error: no user \"nobody\"");
+        env.fails(&["token", "list", "--user", "nobody"], 4, "error: no user \"nobody\"");
     }
 }

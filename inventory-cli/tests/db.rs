@@ -56,8 +56,13 @@ cli_tests! {
         let first = env.ok(&["demo"]);
         assert!(first.contains("My House (HOUSE) #"), "{first}");
         assert!(first.contains("└── "), "{first}");
+        // The README: 24 locations, two categories, six items.
         let count = env.snapshot().as_array().map(Vec::len).expect("array");
-        assert!((15..=30).contains(&count), "{count} demo locations");
+        assert_eq!(count, 24, "demo locations");
+        assert_eq!(env.items().as_array().map(Vec::len), Some(6), "demo items");
+        let categories = env.json(&["category", "list"]);
+        let names: Vec<&str> = categories.as_array().expect("array").iter().filter_map(|c| c["name"].as_str()).collect();
+        assert_eq!(names, ["Electronics", "Tools"]);
         let second = env.ok(&["demo"]);
         assert!(second.contains("already there"), "{second}");
         assert_eq!(env.snapshot().as_array().map(Vec::len), Some(count));
@@ -70,7 +75,8 @@ cli_tests! {
         // A missing part is filled in again.
         env.ok(&["location", "rm", "My House / Garage", "--yes", "--items", "delete"]);
         env.ok(&["demo"]);
-        assert_eq!(env.snapshot().as_array().map(Vec::len), Some(count));
+        assert_eq!(env.snapshot().as_array().map(Vec::len), Some(24));
+        assert_eq!(env.items().as_array().map(Vec::len), Some(6));
     }
 
     fn demo_leaves_a_users_own_my_house_alone(env: &Env) {

@@ -65,28 +65,28 @@ cli_tests! {
             args.iter().map(|s| s.to_string()).collect::<Vec<String>>()
         };
         let cases: &[(&[&str], i32, &str)] = &[
-            (&["--price", "abc", "--currency", "EUR"], 2, "price"),
-            (&["--price", "1.234", "--currency", "EUR"], 2, "price"),
-            (&["--price", "-3", "--currency", "EUR"], 2, "price"),
-            (&["--price", "12.34", "--currency", "EURO"], 2, "currency"),
-            (&["--price", "12.34"], 2, "currency"),
-            (&["--purchased", "2024-13-01"], 2, "purchased"),
-            (&["--warranty", "tomorrow"], 2, "warranty"),
-            (&["--quantity", "-1"], 2, "quantity"),
-            (&["--quantity", "many"], 2, "quantity"),
-            (&["--category", "Nope"], 4, "category"),
+            (&["--price", "abc", "--currency", "EUR"], 2, "price \"abc\" is not an amount like 12.34"),
+            (&["--price", "1.234", "--currency", "EUR"], 2, "price has more than two decimals"),
+            (&["--price", "-3", "--currency", "EUR"], 2, "price must not be negative"),
+            (&["--price", "12.34", "--currency", "EURO"], 2, "currency \"EURO\" is not a 3-letter currency code"),
+            (&["--price", "12.34"], 2, "required arguments were not provided:\n  --currency"),
+            (&["--purchased", "2024-13-01"], 2, "purchased \"2024-13-01\" is not a date like 2024-05-31"),
+            (&["--warranty", "tomorrow"], 2, "warranty \"tomorrow\" is not a date like 2024-05-31"),
+            (&["--quantity", "-1"], 2, "quantity must not be negative"),
+            (&["--quantity", "many"], 2, "quantity: \"many\" is not a whole number"),
+            (&["--category", "Nope"], 4, "error: no category \"Nope\""),
         ];
         for (extra, code, needle) in cases {
             let args = add(extra);
             let args: Vec<&str> = args.iter().map(String::as_str).collect();
             env.fails_unchanged(&args, *code, needle);
         }
-        env.fails_unchanged(&["item", "add", "  ", "--location", TOOL_BOX], 2, "name");
-        env.fails_unchanged(&["item", "add", "Saw", "--location", "My House / Attic"], 4, "Attic");
+        env.fails_unchanged(&["item", "add", "  ", "--location", TOOL_BOX], 2, "error: name must not be empty");
+        env.fails_unchanged(&["item", "add", "Saw", "--location", "My House / Attic"], 4, "error: no location at path \"My House / Attic\"");
         env.fails_unchanged(
             &["item", "add", "Saw", "--location", TOOL_BOX, "--purchased", "2024-05-01", "--warranty", "2024-01-01"],
             2,
-            "warranty",
+            "warranty expires (2024-01-01) before the purchase date (2024-05-01)",
         );
     }
 
@@ -136,11 +136,11 @@ cli_tests! {
         let priced = env.json(&["item", "update", &id, "--price", "1.5", "--currency", "usd"]);
         assert_eq!(priced["purchase_price_cents"], 150);
         assert_eq!(priced["currency"], "USD");
-        env.fails_unchanged(&["item", "update", &id, "--quantity", "-1"], 2, "quantity");
-        env.fails_unchanged(&["item", "update", &id, "--price", "x", "--currency", "EUR"], 2, "price");
-        env.fails_unchanged(&["item", "update", &id, "--category", "Nope"], 4, "category");
+        env.fails_unchanged(&["item", "update", &id, "--quantity", "-1"], 2, "quantity must not be negative");
+        env.fails_unchanged(&["item", "update", &id, "--price", "x", "--currency", "EUR"], 2, "price \"x\" is not an amount like 12.34");
+        env.fails_unchanged(&["item", "update", &id, "--category", "Nope"], 4, "error: no category \"Nope\"");
         env.fails_unchanged(&["item", "update", &id], 2, "nothing to change");
-        env.fails_unchanged(&["item", "update", "999999", "--name", "X"], 4, "999999");
+        env.fails_unchanged(&["item", "update", "999999", "--name", "X"], 4, "error: no item with id 999999");
     }
 
     fn item_move_and_rm(env: &Env) {
@@ -148,13 +148,13 @@ cli_tests! {
         let id = env.add_item("Drill", TOOL_BOX, &[]).to_string();
         let moved = env.json(&["item", "move", &id, "--to", "My House / Kitchen"]);
         assert_eq!(moved["location_path"], "My House / Kitchen");
-        env.fails_unchanged(&["item", "move", &id, "--to", "Nowhere"], 4, "Nowhere");
+        env.fails_unchanged(&["item", "move", &id, "--to", "Nowhere"], 4, "error: no location at path \"Nowhere\"");
         env.fails_unchanged(&["item", "rm", &id], 2, "--yes");
         let out = env.ok(&["item", "rm", &id, "--yes"]);
         assert!(out.contains("Removed") && out.contains("Drill"), "{out}");
         assert_eq!(env.items(), Value::Array(vec![]));
-        env.fails(&["item", "show", &id], 4, "item");
-        env.fails(&["item", "rm", &id, "--yes"], 4, "item");
+        env.fails(&["item", "show", &id], 4, &format!("error: no item with id {id}"));
+        env.fails(&["item", "rm", &id, "--yes"], 4, &format!("error: no item with id {id}"));
     }
 
     fn location_show_counts_items_direct_and_recursive(env: &Env) {
@@ -194,7 +194,7 @@ cli_tests! {
         assert_eq!(json["locations_deleted"], 1);
         assert_eq!(names(&env.items()), ["Pan"]);
         // A root has no parent to move items to.
-        env.fails_unchanged(&["location", "rm", "My House", "--yes", "--items", "move-to-parent"], 4, "root");
+        env.fails_unchanged(&["location", "rm", "My House", "--yes", "--items", "move-to-parent"], 4, "is a root: its 1 item(s) have no parent to move to");
         // An empty subtree needs no --items.
         env.add("Attic", "ROOM", Some("My House"));
         env.ok(&["location", "rm", "My House / Attic", "--yes"]);
@@ -222,7 +222,7 @@ cli_tests! {
         let none = env.ok(&["find", "unicorn"]);
         assert!(none.contains("Nothing found for \"unicorn\""), "{none}");
         assert_eq!(env.json(&["find", "unicorn"]), Value::Array(vec![]));
-        env.fails(&["find", "drill", "--limit", "0"], 2, "limit");
+        env.fails(&["find", "drill", "--limit", "0"], 2, "error: --limit must be at least 1");
     }
 
     fn categories_add_list_rm(env: &Env) {
@@ -241,7 +241,7 @@ cli_tests! {
         let table = env.ok(&["category", "list"]);
         assert!(table.lines().any(|l| l.starts_with(&format!("{}", list[1]["id"])) && l.contains("Tools") && l.contains(" 1 ")), "{table}");
         env.fails(&["category", "rm", "Tools"], 2, "--yes");
-        env.fails(&["category", "rm", "Nope", "--yes"], 4, "Nope");
+        env.fails(&["category", "rm", "Nope", "--yes"], 4, "error: no category \"Nope\"");
         env.ok(&["category", "rm", "tools", "--yes"]);
         assert_eq!(env.items()[0]["category"], Value::Null);
         assert_eq!(env.json(&["category", "list"]).as_array().map(Vec::len), Some(1));
@@ -250,7 +250,7 @@ cli_tests! {
     fn demo_items_make_find_drill_work(env: &Env) {
         env.ok(&["demo"]);
         let count = env.items().as_array().map(Vec::len).expect("items");
-        assert!(count >= 4, "{count} demo items");
+        assert_eq!(count, 6, "the README promises six demo items");
         let hits = env.json(&["find", "drill"]);
         assert!(
             hits.as_array().expect("array").iter().any(|h| h["kind"] == "item"
@@ -259,7 +259,7 @@ cli_tests! {
         );
         env.ok(&["demo"]);
         assert_eq!(env.items().as_array().map(Vec::len), Some(count));
-        assert!(env.json(&["category", "list"]).as_array().map(Vec::len) >= Some(2));
+        assert_eq!(env.json(&["category", "list"]).as_array().map(Vec::len), Some(2));
     }
 }
 

@@ -84,9 +84,11 @@ cli_tests! {
             .expect("insert rooms");
         let all = env.snapshot();
         assert_eq!(all.as_array().map(Vec::len), Some(1101));
-        let mut ids: Vec<i64> = all.as_array().into_iter().flatten().filter_map(|l| l["id"].as_i64()).collect();
-        ids.dedup();
-        assert_eq!(ids.len(), 1101, "a page was repeated");
+        let ids: Vec<i64> = all.as_array().into_iter().flatten().filter_map(|l| l["id"].as_i64()).collect();
+        assert_eq!(ids.len(), 1101);
+        let distinct: std::collections::BTreeSet<i64> = ids.iter().copied().collect();
+        assert_eq!(distinct.len(), 1101, "a location was listed twice (a page was repeated)");
+        assert!(ids.windows(2).all(|w| w[0] < w[1]), "the list is in id order across pages");
         assert_eq!(env.ok(&["location", "list"]).lines().count(), 1102);
     }
 
@@ -168,26 +170,26 @@ cli_tests! {
         let [_, kitchen, shelf, boxed] = sample(env);
         env.fails(&["location", "add", "Attic", "--type", "CELLAR", "--parent", "My House"], 2, "CELLAR");
         env.fails(&["location", "add", "", "--type", "ROOM", "--parent", "My House"], 2, "error: name must not be empty");
-        env.fails(&["location", "add", "   ", "--type", "ROOM", "--parent", "My House"], 2, "name");
-        env.fails(&["location", "add", "", "--type", "ROOM", "--parent", "Nowhere"], 2, "name");
+        env.fails(&["location", "add", "   ", "--type", "ROOM", "--parent", "My House"], 2, "error: name must not be empty");
+        env.fails(&["location", "add", "", "--type", "ROOM", "--parent", "Nowhere"], 2, "error: name must not be empty");
         let long = "x".repeat(256);
         env.fails(&["location", "add", &long, "--type", "ROOM", "--parent", "My House"], 2, "255");
         env.ok(&["location", "add", &"y".repeat(255), "--type", "ROOM", "--parent", "My House"]);
         env.fails(&["location", "add", "Attic", "--type", "ROOM", "--parent", "My House / Atic"], 4,
             "error: no location at path \"My House / Atic\"");
-        env.fails(&["location", "add", "Attic", "--type", "ROOM", "--parent", "9999"], 4, "9999");
+        env.fails(&["location", "add", "Attic", "--type", "ROOM", "--parent", "9999"], 4, "error: no location with id 9999");
         env.fails(&["location", "add", "KITCHEN", "--type", "ROOM", "--parent", "My House"], 4, "already exists");
         env.fails(&["location", "add", "my house", "--type", "HOUSE"], 4, "already exists");
         env.fails(&["location", "add", "Loose Room", "--type", "ROOM"], 4, "type rule");
-        env.fails(&["location", "add", "Nested House", "--type", "HOUSE", "--parent", "My House"], 4, "rule");
+        env.fails(&["location", "add", "Nested House", "--type", "HOUSE", "--parent", "My House"], 4, "location type rule: a HOUSE cannot be under a HOUSE");
         env.fails(&["location", "move", &kitchen.to_string(), "--to", &boxed.to_string()], 4, "inside itself");
-        env.fails(&["location", "move", &shelf.to_string(), "--to", &shelf.to_string()], 4, "");
-        env.fails(&["location", "move", &kitchen.to_string(), "--root"], 4, "");
+        env.fails(&["location", "move", &shelf.to_string(), "--to", &shelf.to_string()], 4, &format!("cannot move location {shelf} under {shelf}: it would be inside itself"));
+        env.fails(&["location", "move", &kitchen.to_string(), "--root"], 4, &format!("cannot move location {kitchen}: a ROOM cannot be at the root"));
         env.fails(&["location", "move", &kitchen.to_string()], 2, "--to");
-        env.fails(&["location", "update", &kitchen.to_string(), "--type", "HOUSE"], 4, "");
-        env.fails(&["location", "update", &kitchen.to_string(), "--name", "a/b"], 2, "/");
+        env.fails(&["location", "update", &kitchen.to_string(), "--type", "HOUSE"], 4, "location type rule: a HOUSE cannot be under a HOUSE");
+        env.fails(&["location", "update", &kitchen.to_string(), "--name", "a/b"], 2, "name must not contain \"/\"");
         env.fails(&["location", "show", "My House / Atic"], 4, "no location at path \"My House / Atic\"");
-        env.fails(&["location", "rm", "12345", "--yes"], 4, "12345");
-        env.fails(&["location", "tree", "--depth", "x"], 2, "depth");
+        env.fails(&["location", "rm", "12345", "--yes"], 4, "error: no location with id 12345");
+        env.fails(&["location", "tree", "--depth", "x"], 2, "invalid value 'x' for '--depth <DEPTH>'");
     }
 }

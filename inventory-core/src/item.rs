@@ -1,6 +1,6 @@
 //! Items and categories: quantities, prices, currencies and dates, validated.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 
 use crate::validate::{validate_name, ValidationError};
 
@@ -136,11 +136,23 @@ pub fn parse_date(field: &str, text: &str) -> Result<NaiveDate, ValidationError>
     })
 }
 
-/// A warranty cannot end before the purchase.
+/// The years an item's dates may have: the range that both backends store and that
+/// exports and backups write as `YYYY-MM-DD`.
+pub const DATE_YEARS: std::ops::RangeInclusive<i32> = 1..=9999;
+
+/// Each date within [`DATE_YEARS`], and a warranty that does not end before the purchase.
 pub fn validate_dates(
     purchase_date: Option<NaiveDate>,
     warranty_expires: Option<NaiveDate>,
 ) -> Result<(), ValidationError> {
+    for (field, date) in [("purchased", purchase_date), ("warranty", warranty_expires)] {
+        if let Some(d) = date.filter(|d| !DATE_YEARS.contains(&d.year())) {
+            return Err(ValidationError::invalid(
+                field,
+                format!("{d} is outside the years 1 to 9999"),
+            ));
+        }
+    }
     match (purchase_date, warranty_expires) {
         (Some(p), Some(w)) if w < p => Err(ValidationError::invalid(
             "warranty",
@@ -276,5 +288,12 @@ mod tests {
         let w = parse_date("warranty", "2023-12-31").unwrap();
         assert!(validate_dates(Some(p), Some(w)).is_err());
         assert!(validate_dates(Some(w), Some(p)).is_ok());
+        let first = NaiveDate::from_ymd_opt(1, 1, 1).unwrap();
+        let last = NaiveDate::from_ymd_opt(9999, 12, 31).unwrap();
+        assert!(validate_dates(Some(first), Some(last)).is_ok());
+        for outside in [first.pred_opt().unwrap(), last.succ_opt().unwrap()] {
+            assert!(validate_dates(Some(outside), None).is_err(), "{outside}");
+            assert!(validate_dates(None, Some(outside)).is_err(), "{outside}");
+        }
     }
 }

@@ -257,6 +257,16 @@ async fn assert_refused(db: &Database, bad: &[u8], expected: &str) {
     );
 }
 
+/// The names in directory `dir`, sorted.
+fn entries(dir: &std::path::Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
 fn decompress(bytes: &[u8]) -> Vec<u8> {
     use std::io::Read;
     let mut out = Vec::new();
@@ -341,21 +351,32 @@ backend_tests! {
         std::fs::copy(dir.path().join("b.jsonl.zst"), &disguised).unwrap();
         db.restore_from_file(&disguised, quiet()).await.unwrap();
         assert_eq!(backup_bytes(db).await, plain);
-        // No temporary files are left behind.
-        let leftovers: Vec<_> = std::fs::read_dir(dir.path()).unwrap()
-            .filter_map(|e| e.ok())
-            .filter(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
-            .collect();
-        assert!(leftovers.is_empty());
+        // Only the backups are there: no temporary file was left behind.
+        assert_eq!(
+            entries(dir.path()),
+            ["again-b.jsonl", "again-b.jsonl.gz", "again-b.jsonl.zst", "b.jsonl", "b.jsonl.gz", "b.jsonl.zst", "disguised.jsonl"]
+        );
     }
 
     async fn failed_backup_leaves_no_file(db: &Database) {
         seed(db).await;
         let dir = tempfile::tempdir().unwrap();
-        let path = dir.path().join("missing-dir").join("b.jsonl");
-        let err = db.backup_to_file(&path, Overwrite::Refuse, quiet()).await.unwrap_err();
-        assert!(err.to_string().contains("cannot write backup"), "{err}");
-        assert!(!path.exists());
+        // The target is a directory holding a file: the backup is written in full under a
+        // temporary name beside it, and moving it into place fails.
+        let target = dir.path().join("b.jsonl");
+        std::fs::create_dir(&target).unwrap();
+        std::fs::write(target.join("keep"), b"keep").unwrap();
+        let err = db.backup_to_file(&target, Overwrite::Replace, quiet()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Io, "{err}");
+        assert!(err.to_string().starts_with(&format!("cannot write backup {}: ", target.display())), "{err}");
+        assert_eq!(entries(dir.path()), ["b.jsonl"], "a temporary file was left behind");
+        assert_eq!(entries(&target), ["keep"]);
+        assert_eq!(std::fs::read(target.join("keep")).unwrap(), b"keep");
+        // Into a directory that does not exist: nothing is created.
+        let missing = dir.path().join("missing-dir").join("b.jsonl");
+        let err = db.backup_to_file(&missing, Overwrite::Refuse, quiet()).await.unwrap_err();
+        assert!(err.to_string().starts_with(&format!("cannot write backup {}: ", missing.display())), "{err}");
+        assert_eq!(entries(dir.path()), ["b.jsonl"]);
     }
 
     async fn progress_reaches_total(db: &Database) {
@@ -450,8 +471,8 @@ backend_tests! {
         assert_refused(db, &good[..cut], &format!("backup is truncated: expected {TOTAL} rows, found")).await;
         let without_trailer = text.rfind("{\"total_rows\"").unwrap();
         assert_refused(db, &good[..without_trailer], "trailer line is missing").await;
-        assert_refused(db, &good[..good.len() - 3], "truncated").await;
-        assert_refused(db, &good[..10], "not a Home Inventory backup").await;
+        assert_refused(db, &good[..good.len() - 3], "backup is truncated: its last line (the trailer) is cut off").await;
+        assert_refused(db, &good[..10], "not a Home Inventory backup (line 1): expected a \"home-inventory-backup\" header").await;
         assert_refused(db, b"", "the input is empty").await;
     }
 
@@ -462,7 +483,7 @@ backend_tests! {
             let path = dir.path().join(name);
             db.backup_to_file(&path, Overwrite::Refuse, quiet()).await.unwrap();
             let bytes = std::fs::read(&path).unwrap();
-            assert_refused(db, &bytes[..bytes.len() * 2 / 3], "backup").await;
+            assert_refused(db, &bytes[..bytes.len() * 2 / 3], "); the file is truncated or corrupt").await;
         }
     }
 
@@ -475,7 +496,7 @@ backend_tests! {
         assert_refused(db, &bad, "checksum mismatch").await;
         let mut bad = good.clone();
         bad[at + 100] ^= 0x80;
-        assert_refused(db, &bad, "backup line").await;
+        assert_refused(db, &bad, "backup line 10: not valid UTF-8").await;
     }
 
     async fn wrong_header_is_refused(db: &Database) {
@@ -487,11 +508,11 @@ backend_tests! {
         let other = reseal(&good, |lines| lines[0] = lines[0].replace(FORMAT_NAME, "something-else"));
         assert_refused(db, &other, "not a Home Inventory backup (line 1)").await;
         assert_refused(db, &[0x89, b'P', b'N', b'G', 0, 0xff, 0xfe], "not a Home Inventory backup").await;
-        assert_refused(db, &[0x1f, 0x8b, 0, 1, 2, 3], "backup").await;
+        assert_refused(db, &[0x1f, 0x8b, 0, 1, 2, 3], "backup line 1: cannot read (unexpected end of file); the file is truncated or corrupt").await;
         let unknown = reseal(&good, |lines| lines[0] = lines[0].replace("\"locations\"", "\"gadgets\""));
         assert_refused(db, &unknown, "table \"gadgets\", which this program does not know").await;
         let column = reseal(&good, |lines| lines[0] = lines[0].replace("\"parent_id\"", "\"mother_id\""));
-        assert_refused(db, &column, "has columns").await;
+        assert_refused(db, &column, "backup table \"locations\" has columns [id, name, description, location_type, mother_id, created_at, updated_at]; this program expects [id, name, description, location_type, parent_id, created_at, updated_at]").await;
     }
 
     async fn newer_format_version_is_refused(db: &Database) {
@@ -530,11 +551,11 @@ backend_tests! {
             root[4] = serde_json::json!(2);
             lines[1] = serde_json::to_string(&root).unwrap();
         });
-        assert_refused(db, &cycle, "cycle").await;
+        assert_refused(db, &cycle, "backup locations form a cycle of parents: 1 → 2").await;
         let swapped = reseal(&good, |lines| lines.swap(2, 3));
         assert_refused(db, &swapped, "primary-key order").await;
         let bad_type = reseal(&good, |lines| lines[2] = lines[2].replace("\"ROOM\"", "\"CASTLE\""));
-        assert_refused(db, &bad_type, "backup line 3 (locations id 2): ").await;
+        assert_refused(db, &bad_type, "backup line 3 (locations id 2): unknown location type \"CASTLE\" (expected one of HOUSE, ROOM, CONTAINER, SHELF)").await;
         let bad_time = reseal(&good, |lines| lines[2] = lines[2].replacen("Z\"", "Q\"", 1));
         assert_refused(db, &bad_time, "backup line 3: created_at").await;
         let extra = reseal(&good, |lines| {
@@ -542,7 +563,7 @@ backend_tests! {
             row.push(serde_json::json!(1));
             lines[2] = serde_json::to_string(&row).unwrap();
         });
-        assert_refused(db, &extra, "backup line 3").await;
+        assert_refused(db, &extra, "backup line 3: bad locations row").await;
         let mut trailing = good.clone();
         trailing.extend_from_slice(b"[1]\n");
         assert_refused(db, &trailing, "after the trailer").await;
@@ -565,14 +586,6 @@ backend_tests! {
         assert_eq!(err.kind(), ErrorKind::Conflict);
         assert!(err.to_string().contains("table users has 1 row"), "{err}");
         assert_eq!(backup_bytes(&target.db).await, before);
-        {
-            let target = inventory_db::testing::postgres().await;
-            target.db.create_user("someone", BOB_PASSWORD, Role::Viewer).await.unwrap();
-            let err = db.copy_to(&target.db, quiet()).await.unwrap_err();
-            assert_eq!(err.kind(), ErrorKind::Conflict);
-            assert!(err.to_string().contains("table users has 1 row"), "{err}");
-            assert_eq!(target.db.list_users().await.unwrap().len(), 1);
-        }
     }
 
     async fn concurrent_restores_end_with_one_whole_backup(db: &Database) {
@@ -645,6 +658,27 @@ async fn sqlite_to_postgres_and_back_is_byte_identical() {
         .await
         .unwrap();
     assert_eq!(fresh.id, fresh2.id);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn copy_refuses_a_postgres_target_with_rows() {
+    let s = sqlite().await;
+    seed(&s.db).await;
+    let target = postgres().await;
+    target
+        .db
+        .create_user("someone", BOB_PASSWORD, Role::Viewer)
+        .await
+        .unwrap();
+    let before = backup_bytes(&target.db).await;
+    let err = s.db.copy_to(&target.db, quiet()).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Conflict);
+    assert!(
+        err.to_string()
+            .contains("the target database is not empty: table users has 1 row"),
+        "{err}"
+    );
+    assert_eq!(backup_bytes(&target.db).await, before);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

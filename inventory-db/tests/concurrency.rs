@@ -18,13 +18,19 @@ async fn add(db: &Database, name: &str, t: LocationType, parent: Option<i64>) ->
     .id
 }
 
-/// Runs every (moved, new_parent) pair at once; returns how many succeeded and refused.
+/// Runs every (moved, new_parent) pair at once: the tasks wait at a barrier, so that all
+/// the moves of a round start together. Returns how many succeeded and were refused.
 async fn race(db: &Database, moves: &[(i64, i64)]) -> (usize, usize) {
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(moves.len()));
     let tasks: Vec<_> = moves
         .iter()
         .map(|&(moved, target)| {
             let db = db.clone();
-            tokio::spawn(async move { db.move_location(moved, Some(target)).await })
+            let barrier = barrier.clone();
+            tokio::spawn(async move {
+                barrier.wait().await;
+                db.move_location(moved, Some(target)).await
+            })
         })
         .collect();
     let (mut ok, mut refused) = (0, 0);
@@ -38,6 +44,24 @@ async fn race(db: &Database, moves: &[(i64, i64)]) -> (usize, usize) {
     (ok, refused)
 }
 
+/// The moves of round `round` between the boxes `a`..`e` (all under one room before the
+/// round), and how many of them must succeed, when that is fixed.
+///
+/// - `a → b, b → a`: a 2-ring; whichever runs first wins, the other closes the cycle.
+/// - `a → b, b → c, c → a`: a 3-ring; any two edges make a chain, the third closes it.
+/// - a 5-ring plus `b → a` and `d → c`: the outcome depends on the order; at least one
+///   move succeeds (the first) and at least one is refused (the ring cannot be whole).
+fn round_moves(round: usize, [a, b, c, d, e]: [i64; 5]) -> (Vec<(i64, i64)>, Option<usize>) {
+    match round % 3 {
+        0 => (vec![(a, b), (b, a)], Some(1)),
+        1 => (vec![(a, b), (b, c), (c, a)], Some(2)),
+        _ => (
+            vec![(a, b), (b, c), (c, d), (d, e), (e, a), (b, a), (d, c)],
+            None,
+        ),
+    }
+}
+
 backend_tests! {
     async fn opposing_moves_never_commit_a_cycle(db: &Database) {
         let house = add(db, "House", LocationType::House, None).await;
@@ -46,23 +70,23 @@ backend_tests! {
         for name in ["A", "B", "C", "D", "E"] {
             boxes.push(add(db, name, LocationType::Container, Some(room)).await);
         }
-        let (a, b, c, d, e) = (boxes[0], boxes[1], boxes[2], boxes[3], boxes[4]);
-        let mut total = 0;
-        let mut refused_total = 0;
+        let ring = [boxes[0], boxes[1], boxes[2], boxes[3], boxes[4]];
+        let (mut total, mut ok_total, mut refused_total) = (0, 0, 0);
         for round in 0..ROUNDS {
             for &x in &boxes {
                 db.move_location(x, Some(room)).await.unwrap();
             }
-            let moves: Vec<(i64, i64)> = match round % 3 {
-                0 => vec![(a, b), (b, a)],
-                1 => vec![(a, b), (b, c), (c, a)],
-                _ => vec![(a, b), (b, c), (c, d), (d, e), (e, a), (b, a), (d, c)],
-            };
+            let (moves, must_succeed) = round_moves(round, ring);
             let (ok, refused) = race(db, &moves).await;
             total += moves.len();
+            ok_total += ok;
             refused_total += refused;
+            assert_eq!(ok + refused, moves.len(), "round {round}");
             assert!(refused >= 1, "a full ring can never be accepted whole (round {round})");
-            assert_eq!(ok + refused, moves.len());
+            assert!(ok >= 1, "the first move of a round always succeeds (round {round})");
+            if let Some(n) = must_succeed {
+                assert_eq!(ok, n, "round {round}: {ok} of {} moves succeeded", moves.len());
+            }
             let report = db.integrity(false).await.unwrap().report;
             assert!(report.cycles.is_empty() && report.unreachable.is_empty(), "round {round}: {report:?}");
             for &x in &boxes {
@@ -70,7 +94,11 @@ backend_tests! {
                 assert!(path.starts_with("House / Room / "), "{path}");
             }
         }
-        assert!(total >= 150, "ran {total} opposing moves, {refused_total} refused");
+        // 14 two-rings, 13 three-rings and 13 rounds of seven moves.
+        assert_eq!(total, 14 * 2 + 13 * 3 + 13 * 7, "moves run");
+        assert_eq!(ok_total + refused_total, total);
+        assert!(ok_total >= 14 + 13 * 2 + 13, "{ok_total} of {total} succeeded");
+        assert!(refused_total >= 14 + 13 + 13, "{refused_total} of {total} refused");
     }
 }
 
@@ -161,6 +189,140 @@ backend_tests! {
             deletes_won += usize::from(deleted);
         }
         assert_eq!(moves_won + deletes_won, 30);
+        let outcome = db.integrity(false).await.unwrap();
+        assert!(outcome.is_clean(), "{outcome:?}");
+    }
+}
+
+/// Spellings that share one name key (PRODUCT §3): ASCII case, the Kelvin sign, NFC and
+/// NFD accents, ß against SS, Greek final sigma.
+const SAME_NAME: [&[&str]; 5] = [
+    &["Kiosk", "KIOSK", "kiosk", "\u{212A}iosk", " kIOSK "],
+    &["Café", "Cafe\u{301}", "CAFÉ", "cafe\u{301}", "Cafe\u{301} "],
+    &["Straße", "STRASSE", "strasse", "STRAẞE", "Strasse"],
+    &["ΟΔΟΣ", "οδοσ", "οδος", "Οδος", "ΟΔΟς"],
+    &["ǅemal", "ǄEMAL", "ǆemal", "ǅEMAL"],
+];
+
+/// Whether a create or rename lost to a sibling with the same name.
+fn lost_on_name(result: &Result<inventory_db::Location, DbError>, what: &str) -> bool {
+    match result {
+        Ok(_) => false,
+        Err(DbError::DuplicateName { .. }) => true,
+        Err(other) => panic!("{what}: a losing write must be a duplicate name, got: {other}"),
+    }
+}
+
+/// Runs `write(db, i)` for every `i` in `0..n` at once (the tasks start together).
+async fn all_at_once<F, Fut>(
+    db: &Database,
+    n: usize,
+    write: F,
+) -> Vec<Result<inventory_db::Location, DbError>>
+where
+    F: Fn(Database, usize) -> Fut,
+    Fut: std::future::Future<Output = Result<inventory_db::Location, DbError>> + Send + 'static,
+{
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(n));
+    let tasks: Vec<_> = (0..n)
+        .map(|i| {
+            let barrier = barrier.clone();
+            let write = write(db.clone(), i);
+            tokio::spawn(async move {
+                barrier.wait().await;
+                write.await
+            })
+        })
+        .collect();
+    let mut results = Vec::new();
+    for t in tasks {
+        results.push(t.await.unwrap());
+    }
+    results
+}
+
+/// Direct children of `parent` (or the roots) whose name key is `key`.
+async fn named(db: &Database, parent: Option<i64>, key: &str) -> Vec<inventory_db::Location> {
+    let filter = inventory_db::LocationFilter {
+        parent_id: parent,
+        roots_only: parent.is_none(),
+        ..Default::default()
+    };
+    db.list_locations(&filter, &inventory_db::PageRequest::first(500))
+        .await
+        .unwrap()
+        .items
+        .into_iter()
+        .filter(|l| inventory_core::name_key(&l.name) == key)
+        .collect()
+}
+
+backend_tests! {
+    async fn concurrent_creates_of_one_sibling_name_let_exactly_one_win(db: &Database) {
+        let house = add(db, "House", LocationType::House, None).await;
+        let room = add(db, "Room", LocationType::Room, Some(house)).await;
+        for spellings in SAME_NAME {
+            let key = inventory_core::name_key(spellings[0]);
+            assert!(spellings.iter().all(|s| inventory_core::name_key(s) == key), "{spellings:?}");
+            for (parent, kind) in [(Some(room), LocationType::Container), (None, LocationType::House)] {
+                let results = all_at_once(db, spellings.len(), |db, i| {
+                    let name = spellings[i].to_string();
+                    async move {
+                        db.create_location(&NewLocation {
+                            name,
+                            description: None,
+                            location_type: kind,
+                            parent_id: parent,
+                        })
+                        .await
+                    }
+                })
+                .await;
+                let lost = results.iter().filter(|r| lost_on_name(r, spellings[0])).count();
+                assert_eq!(lost, spellings.len() - 1, "{spellings:?} under {parent:?}: exactly one create wins");
+                let stored = named(db, parent, &key).await;
+                assert_eq!(stored.len(), 1, "{spellings:?}: {stored:?}");
+                let winner = results.iter().find_map(|r| r.as_ref().ok()).unwrap();
+                assert_eq!(stored[0].id, winner.id);
+            }
+        }
+        let outcome = db.integrity(false).await.unwrap();
+        assert!(outcome.is_clean(), "{outcome:?}");
+    }
+
+    async fn concurrent_renames_to_one_sibling_name_let_exactly_one_win(db: &Database) {
+        let house = add(db, "House", LocationType::House, None).await;
+        let room = add(db, "Room", LocationType::Room, Some(house)).await;
+        for (round, spellings) in SAME_NAME.iter().enumerate() {
+            let key = inventory_core::name_key(spellings[0]);
+            let mut ids = Vec::new();
+            for i in 0..spellings.len() {
+                ids.push(add(db, &format!("Box {round}.{i}"), LocationType::Container, Some(room)).await);
+            }
+            let results = all_at_once(db, spellings.len(), |db, i| {
+                let (id, name) = (ids[i], spellings[i].to_string());
+                async move {
+                    db.update_location(id, &inventory_db::LocationChanges {
+                        name: Some(name),
+                        ..Default::default()
+                    })
+                    .await
+                }
+            })
+            .await;
+            let lost = results.iter().filter(|r| lost_on_name(r, spellings[0])).count();
+            assert_eq!(lost, spellings.len() - 1, "{spellings:?}: exactly one rename wins");
+            let stored = named(db, Some(room), &key).await;
+            assert_eq!(stored.len(), 1, "{spellings:?}: {stored:?}");
+            // The losers kept their names.
+            for (i, result) in results.iter().enumerate() {
+                let name = db.get_location(ids[i]).await.unwrap().location.name;
+                match result {
+                    Ok(l) => assert_eq!(name, l.name),
+                    Err(_) => assert_eq!(name, format!("Box {round}.{i}")),
+                }
+            }
+        }
         let outcome = db.integrity(false).await.unwrap();
         assert!(outcome.is_clean(), "{outcome:?}");
     }

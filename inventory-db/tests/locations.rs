@@ -153,7 +153,6 @@ backend_tests! {
             ..Default::default()
         }).await.unwrap();
         assert_eq!(renamed.full_path, "My House / Cuisine");
-        assert!(renamed.updated_at >= renamed.created_at);
         assert_eq!(db.get_location(shelf).await.unwrap().location.full_path, "My House / Cuisine / Bin / Shelf");
         // A ROOM under a HOUSE cannot become a SHELF.
         let err = db.update_location(room, &LocationChanges { location_type: Some(Shelf), ..Default::default() }).await.unwrap_err();
@@ -165,6 +164,35 @@ backend_tests! {
         assert_eq!(cleared.description, None);
         let err = db.update_location(room, &LocationChanges { name: Some(" ".into()), ..Default::default() }).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Invalid);
+    }
+
+    async fn every_change_moves_updated_at_forward(db: &Database) {
+        let house = add(db, "My House", House, None).await;
+        let kitchen = add(db, "Kitchen", Room, Some(house)).await;
+        let garage = add(db, "Garage", Room, Some(house)).await;
+        let bin = add(db, "Bin", Container, Some(kitchen)).await;
+        let changes: [(&str, LocationChanges, Option<i64>); 4] = [
+            ("rename", LocationChanges { name: Some("Big Bin".into()), ..Default::default() }, None),
+            ("retype", LocationChanges { location_type: Some(Shelf), ..Default::default() }, None),
+            ("description", LocationChanges { description: Some(Some("red lid".into())), ..Default::default() }, None),
+            ("move", LocationChanges::default(), Some(garage)),
+        ];
+        for (what, change, new_parent) in changes {
+            let before = db.get_location(bin).await.unwrap().location;
+            // Timestamps have microseconds: make sure the clock has moved past `before`.
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+            let after = match new_parent {
+                Some(parent) => db.move_location(bin, Some(parent)).await.unwrap(),
+                None => db.update_location(bin, &change).await.unwrap(),
+            };
+            assert!(after.updated_at > before.updated_at, "{what}: updated_at {} is not after {}", after.updated_at, before.updated_at);
+            assert_eq!(after.created_at, before.created_at, "{what} changed created_at");
+            let stored = db.get_location(bin).await.unwrap().location;
+            assert_eq!(stored.updated_at, after.updated_at, "{what}: the stored updated_at differs from the returned one");
+        }
+        let bin = db.get_location(bin).await.unwrap().location;
+        assert_eq!((bin.name.as_str(), bin.location_type, bin.description.as_deref()), ("Big Bin", Shelf, Some("red lid")));
+        assert_eq!(bin.full_path, "My House / Garage / Big Bin");
     }
 
     async fn rename_to_a_sibling_name_is_refused(db: &Database) {

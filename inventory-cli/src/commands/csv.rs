@@ -2,11 +2,11 @@
 //! Export writes a temporary file next to FILE and moves it into place when complete, so a
 //! failure leaves no half file; it never replaces a file without `--force`.
 
-use std::io::{BufReader, BufWriter, Write};
+use std::io::{BufReader, BufWriter, ErrorKind, Write};
 use std::path::Path;
 
 use inventory_db::csv_io::ImportOptions;
-use inventory_db::Overwrite;
+use inventory_db::{DbError, Overwrite};
 use serde_json::json;
 
 use super::Ctx;
@@ -27,7 +27,13 @@ pub async fn export(ctx: &Ctx, file: &Path, force: bool) -> CmdResult {
             .export_items_csv(&mut out, &|d, t| bar.update(d, t))
             .await;
         bar.finish();
-        let rows = result?;
+        let rows = match result {
+            // The reader went away (`inventory export - | head`): not a failure.
+            Err(DbError::Io { source, .. }) if source.kind() == ErrorKind::BrokenPipe => {
+                return Err(source.into())
+            }
+            other => other?,
+        };
         out.flush()?;
         rows
     } else {

@@ -53,6 +53,9 @@ impl Category {
 
     /// The category whose name key is `key`, if any (one indexed lookup).
     pub(crate) async fn by_key(conn: &mut Conn, key: &str) -> Result<Option<Self>, DbError> {
+        if !super::may_be_stored(key) {
+            return Ok(None);
+        }
         Ok(db_run!(conn, |c| {
             let query = cat::categories
                 .filter(cat::name_key.eq(key))

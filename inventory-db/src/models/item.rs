@@ -238,6 +238,9 @@ impl ItemRecord {
             .name_contains
             .as_deref()
             .and_then(super::like_pattern);
+        if pattern.as_deref().is_some_and(|p| !super::may_be_stored(p)) {
+            return Ok(Vec::new());
+        }
         let updated_since = filter.updated_since.map(|t| t.naive_utc());
         Ok(db_run!(conn, |c| {
             let mut query = it::items

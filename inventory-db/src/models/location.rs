@@ -104,6 +104,9 @@ impl LocationRecord {
         parent: Option<LocationId>,
         key: &str,
     ) -> Result<Option<Self>, DbError> {
+        if !super::may_be_stored(key) {
+            return Ok(None);
+        }
         Ok(db_run!(conn, |c| {
             let query = l::locations
                 .select(Self::as_select())
@@ -229,6 +232,9 @@ impl LocationRecord {
             .name_contains
             .as_deref()
             .and_then(super::like_pattern);
+        if pattern.as_deref().is_some_and(|p| !super::may_be_stored(p)) {
+            return Ok(Vec::new());
+        }
         let updated_since = filter.updated_since.map(|t| t.naive_utc());
         Ok(db_run!(conn, |c| {
             let mut query = l::locations

@@ -45,6 +45,13 @@ pub(crate) fn id_list(ids: &[i64]) -> String {
     out
 }
 
+/// Whether `text` could be (part of) a stored name or name key. No stored name holds a
+/// control character, and PostgreSQL text cannot hold NUL at all: a lookup by text with a
+/// NUL finds nothing, and is not sent (PostgreSQL would refuse the statement).
+pub(crate) fn may_be_stored(text: &str) -> bool {
+    !text.contains('\0')
+}
+
 /// `%text%` for a case-insensitive LIKE, with the wildcards in `text` escaped; `None` for
 /// blank text.
 pub(crate) fn like_pattern(text: &str) -> Option<String> {

@@ -42,6 +42,9 @@ impl UserRecord {
 
     /// The user whose name key is `key`, if any (one indexed lookup).
     pub(crate) async fn by_key(conn: &mut Conn, key: &str) -> Result<Option<Self>, DbError> {
+        if !super::may_be_stored(key) {
+            return Ok(None);
+        }
         Ok(db_run!(conn, |c| {
             let query = u::users
                 .filter(u::username_key.eq(key))

@@ -522,16 +522,27 @@ impl Database {
     /// walks the whole file, on a core of its own where there is one).
     async fn engine_checks(&self, full: bool) -> Result<Vec<EngineCheck>, DbError> {
         let checks = engine_check_queries(self.backend(), full);
-        join_all(checks.iter().map(|(name, sql)| {
-            self.read(async |c| {
-                let query = diesel::sql_query(*sql);
-                let rows: Vec<OneText> = db_run!(&mut *c, |c| query.load(c).await)?;
-                let problems: Vec<String> = rows.into_iter().filter_map(|r| r.v).collect();
-                Ok(EngineCheck {
-                    name: (*name).to_string(),
-                    ok: problems.is_empty(),
-                    problems,
+        join_all(checks.iter().map(|(name, sql)| async move {
+            let rows: Vec<OneText> = if self.backend() == Backend::Sqlite {
+                // On a connection of its own: a pooled connection that last read the search
+                // index before another connection rewrote it keeps FTS5 state from then, and
+                // quick_check's FTS5 check reads that state and reports a "malformed
+                // inverted index" that is not there (queries refresh the state; the check
+                // does not).
+                let mut conn = self.establish_sqlite().await?;
+                diesel::sql_query(*sql).load(&mut conn).await?
+            } else {
+                self.read(async |c| {
+                    let query = diesel::sql_query(*sql);
+                    Ok(db_run!(&mut *c, |c| query.load(c).await)?)
                 })
+                .await?
+            };
+            let problems: Vec<String> = rows.into_iter().filter_map(|r| r.v).collect();
+            Ok(EngineCheck {
+                name: (*name).to_string(),
+                ok: problems.is_empty(),
+                problems,
             })
         }))
         .await

@@ -9,6 +9,8 @@
 //! or a carriage return), and cells starting with `'`, are written with one `'` in front,
 //! as spreadsheets expect; import removes one leading `'`, so the text comes back as it was.
 
+mod limit;
+
 use std::collections::HashMap;
 use std::io::{Read, Write};
 use std::path::Path;
@@ -96,10 +98,14 @@ fn unescape_cell(raw: &str) -> &str {
 
 /// Reads and validates a whole CSV file; nothing is written.
 pub(crate) fn parse_csv(input: &mut dyn Read) -> Result<Vec<ImportRow>, DbError> {
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(input);
+    let mut reader = csv::ReaderBuilder::new()
+        .flexible(false)
+        .from_reader(limit::RecordLimit::new(input));
     let headers = reader
         .headers()
-        .map_err(|e| invalid(1, format!("cannot read the header: {e}")))?
+        .map_err(|e| {
+            too_long(&e).unwrap_or_else(|| invalid(1, format!("cannot read the header: {e}")))
+        })?
         .clone();
     let mut index: HashMap<&'static str, usize> = HashMap::new();
     for (i, h) in headers.iter().enumerate() {
@@ -125,8 +131,10 @@ pub(crate) fn parse_csv(input: &mut dyn Read) -> Result<Vec<ImportRow>, DbError>
     let mut rows = Vec::new();
     for record in reader.records() {
         let record = record.map_err(|e| {
-            let line = e.position().map_or(0, |p| p.line());
-            invalid(line, format!("malformed CSV: {e}"))
+            too_long(&e).unwrap_or_else(|| {
+                let line = e.position().map_or(0, |p| p.line());
+                invalid(line, format!("malformed CSV: {e}"))
+            })
         })?;
         let line = record.position().map_or(0, |p| p.line());
         let fields: Fields = index
@@ -143,6 +151,17 @@ pub(crate) fn parse_csv(input: &mut dyn Read) -> Result<Vec<ImportRow>, DbError>
         rows.push(row);
     }
     Ok(rows)
+}
+
+/// The refusal of a record longer than [`limit::MAX_RECORD_BYTES`], if `e` is that.
+fn too_long(e: &csv::Error) -> Option<DbError> {
+    match e.kind() {
+        csv::ErrorKind::Io(io) => io
+            .get_ref()?
+            .downcast_ref::<limit::RecordTooLong>()
+            .map(|t| invalid(t.line, t)),
+        _ => None,
+    }
 }
 
 /// A record's non-empty, trimmed, unescaped values by column name.
