@@ -165,6 +165,12 @@ impl Database {
                 })
             }
         }
+        if matches!(url, DatabaseUrl::SqliteMemory) {
+            // The probe may have lost the race for the pool's one place to the pool's own
+            // first connection; until that one is open the database would vanish with any
+            // other connection (the migration harness's), so wait for it.
+            drop(db.conn().await?);
+        }
         Ok(db)
     }
 
