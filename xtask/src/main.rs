@@ -1,6 +1,7 @@
 //! `cargo xtask`: migrations, schema check, verification, tests and benchmarks.
 
 mod bench;
+mod crash;
 mod migrate;
 mod pg;
 mod schema;
@@ -39,6 +40,9 @@ enum Task {
     },
     /// Measure the benchmark scenarios; prints a table and writes target/bench/*.json.
     Bench(bench::Args),
+    /// Kill restore, import and copy at random moments on both backends; the target must be
+    /// as before or as after, and clean.
+    Crash(crash::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,6 +59,7 @@ fn main() -> anyhow::Result<()> {
                     Task::Schema { check } => schema::run(check).await,
                     Task::Verify => verify::run().await,
                     Task::Bench(args) => bench::run(args).await,
+                    Task::Crash(args) => crash::run(args).await,
                     Task::Test { .. } => unreachable!("handled above"),
                 }
             })
