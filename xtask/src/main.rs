@@ -5,6 +5,7 @@ mod crash;
 mod migrate;
 mod pg;
 mod schema;
+mod soak;
 mod test;
 mod verify;
 
@@ -43,6 +44,9 @@ enum Task {
     /// Kill restore, import and copy at random moments on both backends; the target must be
     /// as before or as after, and clean.
     Crash(crash::Args),
+    /// 32 HTTP clients reading and writing against each backend (two API processes on one
+    /// PostgreSQL): no 5xx, no conflict, none slower than 2 s, integrity clean.
+    Soak(soak::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -60,6 +64,7 @@ fn main() -> anyhow::Result<()> {
                     Task::Verify => verify::run().await,
                     Task::Bench(args) => bench::run(args).await,
                     Task::Crash(args) => crash::run(args).await,
+                    Task::Soak(args) => soak::run(args).await,
                     Task::Test { .. } => unreachable!("handled above"),
                 }
             })
