@@ -130,7 +130,7 @@ api_tests! {
             (Method::GET, format!("/api/v1/items/{item}"), Needs::Read, None),
             (Method::PATCH, format!("/api/v1/items/{item}"), Needs::Write, j(json!({"notes": "sharp"}))),
             (Method::POST, format!("/api/v1/items/{item}/move"), Needs::Write, j(json!({"location_id": kitchen}))),
-            (Method::POST, "/api/v1/items/bulk-move".into(), Needs::Write, j(json!({"item_ids": [item], "location_id": garage}))),
+            (Method::POST, "/api/v1/items/bulk-move".into(), Needs::Write, j(json!({"ids": [item], "location_id": garage}))),
             (Method::GET, "/api/v1/search?q=drill".into(), Needs::Read, None),
             (Method::GET, "/api/v1/categories".into(), Needs::Read, None),
             (Method::POST, "/api/v1/categories".into(), Needs::Write, j(json!({"name": "Garden"}))),
