@@ -1,9 +1,11 @@
 //! `cargo xtask`: migrations, schema check, verification, tests and benchmarks.
 
 mod bench;
+mod crash;
 mod migrate;
 mod pg;
 mod schema;
+mod soak;
 mod test;
 mod verify;
 
@@ -39,6 +41,12 @@ enum Task {
     },
     /// Measure the benchmark scenarios; prints a table and writes target/bench/*.json.
     Bench(bench::Args),
+    /// Kill restore, import and copy at random moments on both backends; the target must be
+    /// as before or as after, and clean.
+    Crash(crash::Args),
+    /// 32 HTTP clients reading and writing against each backend (two API processes on one
+    /// PostgreSQL): no 5xx, no conflict, none slower than 2 s, integrity clean.
+    Soak(soak::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -55,6 +63,8 @@ fn main() -> anyhow::Result<()> {
                     Task::Schema { check } => schema::run(check).await,
                     Task::Verify => verify::run().await,
                     Task::Bench(args) => bench::run(args).await,
+                    Task::Crash(args) => crash::run(args).await,
+                    Task::Soak(args) => soak::run(args).await,
                     Task::Test { .. } => unreachable!("handled above"),
                 }
             })

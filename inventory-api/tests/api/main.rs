@@ -6,6 +6,7 @@
 #[macro_use]
 mod common;
 
+mod authorization;
 mod basics;
 mod categories;
 mod concurrency;
