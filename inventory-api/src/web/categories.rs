@@ -11,6 +11,7 @@ use super::forms::{non_blank, WriteForm};
 use super::items::NoFields;
 use super::render::{flash, form_error, Chrome, ForUser, FormState, Html, Nav, WebError};
 use super::session::WebUser;
+use super::views::{paginate, Pager};
 use super::{parse_id, query};
 use crate::AppState;
 
@@ -37,6 +38,7 @@ struct CategoryRow {
 struct CategoriesPage {
     chrome: Chrome,
     rows: Vec<CategoryRow>,
+    pager: Pager,
     add: FormState<CategoryForm>,
 }
 
@@ -44,7 +46,11 @@ struct CategoriesPage {
 #[serde(default)]
 struct DoneQuery {
     done: Option<String>,
+    page: Option<usize>,
 }
+
+/// Categories per page.
+const PER_PAGE: usize = 30;
 
 /// The page, with the add form and one row's rename form as given.
 async fn categories_page(
@@ -52,9 +58,19 @@ async fn categories_page(
     user: &WebUser,
     add: FormState<CategoryForm>,
     failed_edit: Option<(i64, FormState<CategoryForm>)>,
+    page: usize,
     flash_code: Option<&str>,
 ) -> Result<CategoriesPage, WebError> {
     let all = state.db().list_categories().await.for_user(user)?;
+    // A failed rename shows the page that holds its row.
+    let page = match &failed_edit {
+        Some((id, _)) => all
+            .iter()
+            .position(|c| c.category.id == *id)
+            .map_or(page, |i| i / PER_PAGE + 1),
+        None => page,
+    };
+    let (all, pager) = paginate(all, page, PER_PAGE, "/categories?");
     let mut failed_edit = failed_edit;
     let rows = all
         .into_iter()
@@ -79,6 +95,7 @@ async fn categories_page(
     Ok(CategoriesPage {
         chrome: Chrome::new("Categories", user, Nav::Categories).with_flash(flash(flash_code)),
         rows,
+        pager,
         add,
     })
 }
@@ -90,8 +107,15 @@ pub(crate) async fn page(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let q: DoneQuery = query(raw);
-    let page =
-        categories_page(&state, &user, FormState::default(), None, q.done.as_deref()).await?;
+    let page = categories_page(
+        &state,
+        &user,
+        FormState::default(),
+        None,
+        q.page.unwrap_or(1),
+        q.done.as_deref(),
+    )
+    .await?;
     Ok(super::render::ok(page))
 }
 
@@ -111,7 +135,8 @@ pub(crate) async fn create(
         Err(Err(e)) => Err(e.for_user(&user)),
         Err(Ok((status, error))) => {
             let page =
-                categories_page(&state, &user, FormState::failed(form, error), None, None).await?;
+                categories_page(&state, &user, FormState::failed(form, error), None, 1, None)
+                    .await?;
             Ok(Html(status, page).into_response())
         }
     }
@@ -135,7 +160,8 @@ pub(crate) async fn edit(
         Err(Err(e)) => Err(e.for_user(&user)),
         Err(Ok((status, error))) if status != StatusCode::NOT_FOUND => {
             let failed = Some((id, FormState::failed(form, error)));
-            let page = categories_page(&state, &user, FormState::default(), failed, None).await?;
+            let page =
+                categories_page(&state, &user, FormState::default(), failed, 1, None).await?;
             Ok(Html(status, page).into_response())
         }
         Err(Ok((status, error))) => Err(WebError::new(status, error.message).for_user(&user)),

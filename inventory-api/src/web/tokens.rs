@@ -20,7 +20,7 @@ use super::render::{
     field_error, flash, form_error, Chrome, ForUser, FormState, Html, Nav, WebError,
 };
 use super::session::WebUser;
-use super::views::{when_naive, Choice};
+use super::views::{paginate, when_naive, Choice, Pager};
 use super::{parse_id, query};
 use crate::AppState;
 
@@ -65,7 +65,10 @@ struct Fresh {
 struct TokensPage {
     chrome: Chrome,
     rows: Vec<TokenRow>,
+    pager: Pager,
     all: bool,
+    old: bool,
+    hidden: usize,
     add: FormState<NewTokenForm>,
     scopes: Vec<Choice>,
     fresh: Option<Fresh>,
@@ -75,20 +78,52 @@ struct TokensPage {
 #[serde(default)]
 struct TokensQuery {
     all: Option<String>,
+    old: Option<String>,
     done: Option<String>,
+    page: Option<usize>,
+}
+
+/// Tokens per page.
+const PER_PAGE: usize = 50;
+
+/// Which tokens to list and where.
+#[derive(Clone, Copy, Debug, Default)]
+struct Listing {
+    /// Everyone's (admins).
+    all: bool,
+    /// Revoked and expired ones too.
+    old: bool,
+    /// From 1.
+    page: usize,
 }
 
 async fn tokens_page(
     state: &AppState,
     user: &WebUser,
-    all: bool,
+    listing: Listing,
     add: FormState<NewTokenForm>,
     fresh: Option<Fresh>,
     flash_code: Option<&str>,
 ) -> Result<TokensPage, WebError> {
-    let all = all && user.is_admin();
+    let all = listing.all && user.is_admin();
     let owner = (!all).then_some(user.user_id);
     let tokens = state.db().list_tokens_of(owner).await.for_user(user)?;
+    let now = Utc::now().naive_utc();
+    let total = tokens.len();
+    let tokens: Vec<_> = tokens
+        .into_iter()
+        .filter(|t| {
+            listing.old || (t.revoked_at.is_none() && t.expires_at.is_none_or(|at| at > now))
+        })
+        .collect();
+    let hidden = total - tokens.len();
+    let base = match (all, listing.old) {
+        (true, true) => "/tokens?all=1&old=1&",
+        (true, false) => "/tokens?all=1&",
+        (false, true) => "/tokens?old=1&",
+        (false, false) => "/tokens?",
+    };
+    let (tokens, pager) = paginate(tokens, listing.page, PER_PAGE, base);
     let names: HashMap<UserId, String> = if all {
         state
             .db()
@@ -124,7 +159,10 @@ async fn tokens_page(
     Ok(TokensPage {
         chrome: Chrome::new("Tokens", user, Nav::Tokens).with_flash(flash(flash_code)),
         rows,
+        pager,
         all,
+        old: listing.old,
+        hidden,
         scopes: Choice::of(
             &[
                 ("read", "Read: may only look"),
@@ -144,11 +182,15 @@ pub(crate) async fn page(
     RawQuery(raw): RawQuery,
 ) -> Result<Response, WebError> {
     let q: TokensQuery = query(raw);
-    let all = q.all.as_deref() == Some("1");
+    let listing = Listing {
+        all: q.all.as_deref() == Some("1"),
+        old: q.old.as_deref() == Some("1"),
+        page: q.page.unwrap_or(1),
+    };
     let page = tokens_page(
         &state,
         &user,
-        all,
+        listing,
         FormState::default(),
         None,
         q.done.as_deref(),
@@ -179,19 +221,21 @@ pub(crate) async fn create(
         None => None,
         Some(days) => match days.parse::<i64>() {
             Ok(d) if (1..=MAX_DAYS).contains(&d) => Some(Utc::now() + TimeDelta::days(d)),
-            _ => return failed(
-                &state,
-                &user,
-                form,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                field_error(
-                    "expires_days",
-                    format!(
+            _ => {
+                return failed(
+                    &state,
+                    &user,
+                    form,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    field_error(
+                        "expires_days",
+                        format!(
                         "expiry must be a number of days from 1 to {MAX_DAYS}, or blank for never"
                     ),
-                ),
-            )
-            .await,
+                    ),
+                )
+                .await
+            }
         },
     };
     let owner = match non_blank(&form.username) {
@@ -242,7 +286,7 @@ pub(crate) async fn create(
     let page = tokens_page(
         &state,
         &user,
-        false,
+        Listing::default(),
         FormState::default(),
         Some(fresh),
         None,
@@ -262,7 +306,7 @@ async fn failed(
     let page = tokens_page(
         state,
         user,
-        false,
+        Listing::default(),
         FormState::failed(form, error),
         None,
         None,

@@ -15,7 +15,7 @@ use super::render::{
     field_error, flash, form_error, Chrome, ForUser, FormError, FormState, Html, Nav, WebError,
 };
 use super::session::WebUser;
-use super::views::{when_naive, Choice};
+use super::views::{paginate, when_naive, Choice, Pager};
 use super::{parse_id, query};
 use crate::AppState;
 
@@ -87,6 +87,7 @@ struct UserRow {
 struct UsersPage {
     chrome: Chrome,
     rows: Vec<UserRow>,
+    pager: Pager,
     add: FormState<NewUserForm>,
     add_roles: Vec<Choice>,
 }
@@ -96,9 +97,18 @@ async fn users_page(
     user: &WebUser,
     add: FormState<NewUserForm>,
     row_error: Option<(UserId, FormError)>,
+    page: usize,
     flash_code: Option<&str>,
 ) -> Result<UsersPage, WebError> {
     let all = state.db().list_users().await.for_user(user)?;
+    let page = match &row_error {
+        Some((id, _)) => all
+            .iter()
+            .position(|u| u.id == *id)
+            .map_or(page, |i| i / PER_PAGE + 1),
+        None => page,
+    };
+    let (all, pager) = paginate(all, page, PER_PAGE, "/users?");
     let mut row_error = row_error;
     let rows = all
         .into_iter()
@@ -123,6 +133,7 @@ async fn users_page(
     Ok(UsersPage {
         chrome: Chrome::new("Users", user, Nav::Users).with_flash(flash(flash_code)),
         rows,
+        pager,
         add,
         add_roles: roles(&selected),
     })
@@ -132,7 +143,11 @@ async fn users_page(
 #[serde(default)]
 struct DoneQuery {
     done: Option<String>,
+    page: Option<usize>,
 }
+
+/// Users per page.
+const PER_PAGE: usize = 50;
 
 /// `GET /users` (admins).
 pub(crate) async fn page(
@@ -144,7 +159,15 @@ pub(crate) async fn page(
         return Err(WebError::forbidden("only admins may see and manage users").for_user(&user));
     }
     let q: DoneQuery = query(raw);
-    let page = users_page(&state, &user, FormState::default(), None, q.done.as_deref()).await?;
+    let page = users_page(
+        &state,
+        &user,
+        FormState::default(),
+        None,
+        q.page.unwrap_or(1),
+        q.done.as_deref(),
+    )
+    .await?;
     Ok(super::render::ok(page))
 }
 
@@ -171,7 +194,7 @@ pub(crate) async fn create(
         Err(Err(e)) => Err(e.for_user(&user)),
         Err(Ok((status, error))) => {
             let page =
-                users_page(&state, &user, FormState::failed(form, error), None, None).await?;
+                users_page(&state, &user, FormState::failed(form, error), None, 1, None).await?;
             Ok(Html(status, page).into_response())
         }
     }
@@ -188,7 +211,15 @@ async fn row_failed(
     if status == StatusCode::NOT_FOUND {
         return Err(WebError::new(status, error.message).for_user(user));
     }
-    let page = users_page(state, user, FormState::default(), Some((id, error)), None).await?;
+    let page = users_page(
+        state,
+        user,
+        FormState::default(),
+        Some((id, error)),
+        1,
+        None,
+    )
+    .await?;
     Ok(Html(status, page).into_response())
 }
 

@@ -132,3 +132,25 @@ pub(crate) fn count(n: i64, one: &str, many: &str) -> String {
         format!("{n} {many}")
     }
 }
+
+/// Links to the previous and next page of a list cut into pages in memory (for the short
+/// lists that inventory-db returns whole: categories, users, tokens).
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Pager {
+    pub prev: Option<String>,
+    pub next: Option<String>,
+}
+
+/// Page `page` (from 1) of `all`, `per` at a time; the links append `page=N` to `base`
+/// (which ends in `?` or `&`).
+pub(crate) fn paginate<T>(all: Vec<T>, page: usize, per: usize, base: &str) -> (Vec<T>, Pager) {
+    let pages = all.len().div_ceil(per).max(1);
+    let page = page.clamp(1, pages);
+    let link = |n: usize| format!("{base}page={n}");
+    let pager = Pager {
+        prev: (page > 1).then(|| link(page - 1)),
+        next: (page < pages).then(|| link(page + 1)),
+    };
+    let shown = all.into_iter().skip((page - 1) * per).take(per).collect();
+    (shown, pager)
+}
