@@ -851,10 +851,10 @@ pub struct NewToken {
     #[serde(default)]
     #[schema(value_type = Option<ScopeSchema>)]
     pub scope: Option<Scope>,
-    /// When it stops working (in the future); absent or `null`: never.
+    /// Days until it stops working (1–3650); absent or `null`: never.
     #[serde(default)]
-    #[schema(value_type = Option<String>, format = DateTime)]
-    pub expires_at: Option<DateTime<Utc>>,
+    #[schema(minimum = 1, maximum = 3650, example = 90)]
+    pub expires_in_days: Option<u32>,
     /// Whose token it is (admins only; yourself when absent).
     #[serde(default)]
     pub user_id: Option<i64>,

@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use chrono::NaiveDate;
 use clap::{ArgAction, Args, Parser, Subcommand, ValueEnum};
-use inventory_core::{LocationType, Role};
+use inventory_core::{LocationType, Role, Scope};
 
 /// Home Inventory: what you own and where it is.
 #[derive(Debug, Parser)]
@@ -314,6 +314,11 @@ fn role(raw: &str) -> Result<Role, String> {
     raw.parse::<Role>().map_err(|e| e.to_string())
 }
 
+/// `token create --scope`.
+fn scope(raw: &str) -> Result<Scope, String> {
+    raw.parse::<Scope>().map_err(|e| e.to_string())
+}
+
 /// `inventory item …`. ID is an item's number (see `item list`).
 #[derive(Debug, Subcommand)]
 pub enum ItemCommand {
@@ -506,6 +511,13 @@ pub enum TokenCommand {
         /// What it is for.
         #[arg(long)]
         label: Option<String>,
+        /// `read` (it may only read, whatever the user's role) or `write` (what the role
+        /// allows).
+        #[arg(long, value_parser = scope, default_value = "write")]
+        scope: Scope,
+        /// Days until it stops working (1–3650); without it, it works until revoked.
+        #[arg(long, value_name = "DAYS", value_parser = clap::value_parser!(u32).range(1..=3650))]
+        expires: Option<u32>,
     },
     /// Lists tokens (never their secrets).
     List {

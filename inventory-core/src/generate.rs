@@ -1,8 +1,16 @@
-//! Deterministic sample data for benchmarks and tests: realistic location forests and planted damage.
+//! Deterministic sample data for benchmarks and tests: realistic location forests, planted
+//! damage, and whole homes of locations and items ([`home_data`]).
 //!
 //! No `rand` dependency: a seeded xorshift generator, so the same `(n, seed)` always gives the same rows.
 
+mod home;
+mod words;
+
 use std::collections::{HashMap, HashSet};
+
+pub use home::{
+    home_data, GenItem, GenLocation, HomeData, HomeSpec, COMMON_WORD, RARE_WORD, RARE_WORD_ITEMS,
+};
 
 use serde::{Deserialize, Serialize};
 

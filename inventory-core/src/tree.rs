@@ -1,6 +1,6 @@
 //! The in-memory location tree ([`Forest`]): navigation, full paths, path resolution and checked moves.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
@@ -29,15 +29,11 @@ pub const PATH_SEPARATOR: &str = " / ";
 /// and a dozen nested boxes is already a lot); it bounds the work that one path can cause.
 pub const MAX_PATH_SEGMENTS: usize = 1000;
 
-/// A node: its row, its cached name key, its parent in the forest and its children sorted by
-/// `(name_key, id)`.
+/// A node: its row, its cached name key and its children sorted by `(name_key, id)`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 struct Node {
     row: LocationRow,
     key: String,
-    /// The row's parent if it is in the forest; `None` for a root (also for the root of a
-    /// subtree whose parent was left out, see [`Forest::from_subtree_rows`]).
-    parent: Option<LocationId>,
     children: Vec<LocationId>,
 }
 
@@ -58,6 +54,10 @@ enum MissingParents {
 pub struct Forest {
     nodes: HashMap<LocationId, Node>,
     roots: Vec<LocationId>,
+    /// Roots whose row names a parent that is not in the forest (see
+    /// [`Forest::from_subtree_rows`]); empty for a whole table. Kept apart so that nodes stay
+    /// small.
+    detached: HashSet<LocationId>,
 }
 
 /// Why rows could not be made into a [`Forest`], or a path could not be resolved.
@@ -366,27 +366,24 @@ impl Forest {
         };
         let roots = sorted_ids(root_rows);
         let children: Vec<Vec<LocationId>> = children.into_iter().map(sorted_ids).collect();
-        let parents: Vec<Option<LocationId>> = links
-            .up
-            .iter()
-            .map(|up| match *up {
-                Up::Row(p) => Some(rows[p].id),
-                _ => None,
-            })
-            .collect();
+        let detached = match missing {
+            MissingParents::Refuse => HashSet::new(),
+            MissingParents::AsRoots => rows
+                .iter()
+                .zip(&links.up)
+                .filter(|(_, up)| matches!(up, Up::Missing(_)))
+                .map(|(row, _)| row.id)
+                .collect(),
+        };
         let mut nodes = HashMap::with_capacity(rows.len());
-        for (((row, key), parent), children) in
-            rows.into_iter().zip(keys).zip(parents).zip(children)
-        {
-            let node = Node {
-                row,
-                key,
-                parent,
-                children,
-            };
-            nodes.insert(node.row.id, node);
+        for ((row, key), children) in rows.into_iter().zip(keys).zip(children) {
+            nodes.insert(row.id, Node { row, key, children });
         }
-        Ok(Forest { nodes, roots })
+        Ok(Forest {
+            nodes,
+            roots,
+            detached,
+        })
     }
 
     /// Number of locations.
@@ -426,7 +423,12 @@ impl Forest {
 
     /// The parent of a location; `None` for a root or an unknown id.
     pub fn parent(&self, id: LocationId) -> Option<LocationId> {
-        self.nodes.get(&id).and_then(|n| n.parent)
+        let parent = self.nodes.get(&id)?.row.parent_id;
+        if self.detached.is_empty() || !self.detached.contains(&id) {
+            parent
+        } else {
+            None
+        }
     }
 
     /// The ancestors of a location, root first, excluding the location itself; empty for an unknown id.
@@ -443,7 +445,8 @@ impl Forest {
 
     /// Distance from the root (a root is 0); `None` for an unknown id.
     pub fn depth(&self, id: LocationId) -> Option<usize> {
-        let mut cur = self.nodes.get(&id)?.parent;
+        self.nodes.get(&id)?;
+        let mut cur = self.parent(id);
         let mut depth = 0;
         while let Some(p) = cur {
             depth += 1;
@@ -504,7 +507,8 @@ impl Forest {
             let Some(node) = self.nodes.get(&id) else {
                 continue;
             };
-            let path = match node.parent.and_then(|p| out.get(&p)) {
+            // A detached root's parent is not in the forest, so it has no path here either.
+            let path = match node.row.parent_id.and_then(|p| out.get(&p)) {
                 Some(parent_path) => [parent_path.as_str(), &node.row.name].join(PATH_SEPARATOR),
                 None => node.row.name.clone(),
             };
@@ -591,8 +595,8 @@ impl Forest {
         let old_parent = self.parent(id);
         if let Some(node) = self.nodes.get_mut(&id) {
             node.row.parent_id = new_parent;
-            node.parent = new_parent;
         }
+        self.detached.remove(&id);
         if old_parent != new_parent {
             self.unlink(old_parent, id);
             self.link(new_parent, id);
@@ -616,7 +620,6 @@ impl Forest {
         let node = Node {
             key: name_key(&row.name),
             row,
-            parent,
             children: Vec::new(),
         };
         self.nodes.insert(id, node);

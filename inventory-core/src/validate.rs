@@ -488,10 +488,34 @@ mod tests {
         }
     }
 
+    /// Short names over a few letters with many case and normalisation variants, so that
+    /// random pairs often share a key.
+    fn colliding_name() -> impl proptest::strategy::Strategy<Value = String> {
+        use proptest::prelude::*;
+        let letters = vec![
+            'K', 'k', '\u{212A}', 's', 'S', 'ß', 'ẞ', 'e', 'E', 'é', 'É', '\u{301}', 'σ', 'Σ', 'ς',
+            ' ',
+        ];
+        prop::collection::vec(prop::sample::select(letters), 0..5)
+            .prop_map(|chars| chars.into_iter().collect())
+    }
+
     proptest::proptest! {
         #[test]
         fn ascii_fast_path_equals_the_general_rule(raw in "[ -~\t]{0,40}") {
             proptest::prop_assert_eq!(name_key(&raw), folded(raw.trim()));
+        }
+
+        #[test]
+        fn folded_key_compares_and_hashes_like_name_key(a in colliding_name(), b in colliding_name()) {
+            use std::hash::BuildHasher;
+            let hasher = std::collections::hash_map::RandomState::new();
+            let (ka, kb) = (FoldedKey::new(&a), FoldedKey::new(&b));
+            proptest::prop_assert_eq!(ka.to_key(), name_key(&a));
+            proptest::prop_assert_eq!(ka == kb, name_key(&a) == name_key(&b));
+            if ka == kb {
+                proptest::prop_assert_eq!(hasher.hash_one(&ka), hasher.hash_one(&kb));
+            }
         }
     }
 

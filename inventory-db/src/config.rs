@@ -211,9 +211,17 @@ pub fn redact_url(text: &str) -> String {
     redact_password_params(&out)
 }
 
-/// `user:password@host...` → `user:***@host...`, taking the last `@` as the end of the userinfo.
+/// `user:password@host...` → `user:***@host...`, taking the last `@` as the end of the
+/// userinfo — the last one before a `password=` parameter, whose value may hold an `@`
+/// too (and is redacted as a parameter).
 fn redact_userinfo(after_scheme: &str) -> String {
-    match after_scheme.rfind('@') {
+    let lower = after_scheme.to_ascii_lowercase();
+    let limit = ["?password=", "&password="]
+        .iter()
+        .filter_map(|key| lower.find(key))
+        .min()
+        .unwrap_or(after_scheme.len());
+    match after_scheme[..limit].rfind('@') {
         Some(at) => {
             let userinfo = &after_scheme[..at];
             match userinfo.find(':') {
@@ -350,6 +358,87 @@ mod tests {
             url.to_string(),
             "postgres://inv:***@127.0.0.1:5432/inventory_system"
         );
+    }
+
+    /// Passwords holding each character that ends or splits a part of a URL, all of them
+    /// at once, and percent-encoded ones. Each is `Xq7`, special characters, `Zk9`: neither
+    /// half may show either, so a password cut short at its special character is caught.
+    const SPECIAL_PASSWORDS: [&str; 9] = [
+        "Xq7/Zk9",
+        "Xq7?Zk9",
+        "Xq7#Zk9",
+        "Xq7@Zk9",
+        "Xq7:Zk9",
+        "Xq7%Zk9",
+        "Xq7/?#@:%Zk9",
+        "Xq7%2F%3F%23%40%3A%25Zk9",
+        "Xq7%zzZk9",
+    ];
+
+    fn assert_hidden(shown: &str, password: &str) {
+        for part in [password, "Xq7", "Zk9"] {
+            assert!(
+                !shown.contains(part),
+                "password {password:?}: {part:?} shows in {shown:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_url_is_shown_without_a_password_of_any_characters() {
+        for password in SPECIAL_PASSWORDS {
+            let url = DatabaseUrl::parse(&format!("postgres://app:{password}@db.local:5432/inv"))
+                .unwrap();
+            assert_eq!(url.to_string(), "postgres://app:***@db.local:5432/inv");
+            assert_hidden(&url.to_string(), password);
+            assert_hidden(&format!("{url:?}"), password);
+            let with_query = DatabaseUrl::parse(&format!(
+                "postgresql://app:{password}@db.local/inv?sslmode=disable&application_name=x"
+            ))
+            .unwrap();
+            assert_eq!(
+                with_query.to_string(),
+                "postgresql://app:***@db.local/inv?sslmode=disable&application_name=x"
+            );
+        }
+    }
+
+    #[test]
+    fn redact_url_hides_such_passwords_in_a_message_holding_the_url() {
+        for password in SPECIAL_PASSWORDS {
+            let message = format!(
+                "cannot connect to postgres://app:{password}@db.local:5432/inv: connection refused; \
+                 retrying postgres://other:{password}@10.0.0.2/inv?password={password}&sslmode=disable"
+            );
+            let shown = redact_url(&message);
+            assert_eq!(
+                shown,
+                "cannot connect to postgres://app:***@db.local:5432/inv: connection refused; \
+                 retrying postgres://other:***@10.0.0.2/inv?password=***&sslmode=disable"
+            );
+            assert_hidden(&shown, password);
+            let keywords = redact_url(&format!(
+                "host=db.local user=app password={password} dbname=inv"
+            ));
+            assert_eq!(keywords, "host=db.local user=app password=*** dbname=inv");
+        }
+    }
+
+    #[test]
+    fn database_url_redact_hides_its_password_wherever_a_message_repeats_it() {
+        for password in SPECIAL_PASSWORDS {
+            let url = DatabaseUrl::parse(&format!("postgres://app:{password}@db.local:5432/inv"))
+                .unwrap();
+            let decoded = percent_decode(password);
+            for message in [
+                format!("password authentication failed for user \"app\" ({password})"),
+                format!("error parsing {decoded} as a port"),
+                format!("the URL postgres://app:{password}@db.local:5432/inv is unreachable"),
+            ] {
+                assert_hidden(&url.redact(&message), password);
+                assert!(!url.redact(&message).contains(&decoded), "{message}");
+            }
+        }
     }
 
     #[test]

@@ -451,6 +451,25 @@ impl DbError {
         }
     }
 
+    /// `clash()` when this error is the engine's unique-index violation (a concurrent
+    /// writer took the name first); this error otherwise.
+    pub(crate) fn unique_means(self, clash: impl FnOnce() -> DbError) -> DbError {
+        if self.is_unique_violation() {
+            clash()
+        } else {
+            self
+        }
+    }
+
+    /// `refusal()` when this error is the engine's foreign-key violation; this error otherwise.
+    pub(crate) fn foreign_key_means(self, refusal: impl FnOnce() -> DbError) -> DbError {
+        if self.is_foreign_key_violation() {
+            refusal()
+        } else {
+            self
+        }
+    }
+
     /// Whether this error is the engine's unique-index violation.
     pub(crate) fn is_unique_violation(&self) -> bool {
         matches!(

@@ -534,7 +534,7 @@ backend_tests! {
         let swapped = reseal(&good, |lines| lines.swap(2, 3));
         assert_refused(db, &swapped, "primary-key order").await;
         let bad_type = reseal(&good, |lines| lines[2] = lines[2].replace("\"ROOM\"", "\"CASTLE\""));
-        assert_refused(db, &bad_type, "backup location 2").await;
+        assert_refused(db, &bad_type, "backup line 3 (locations id 2): ").await;
         let bad_time = reseal(&good, |lines| lines[2] = lines[2].replacen("Z\"", "Q\"", 1));
         assert_refused(db, &bad_time, "backup line 3: created_at").await;
         let extra = reseal(&good, |lines| {

@@ -73,3 +73,95 @@ backend_tests! {
         assert!(total >= 150, "ran {total} opposing moves, {refused_total} refused");
     }
 }
+
+/// Item moves into a box raced against deleting that box: item writes take no tree lock,
+/// so the foreign keys decide. Either the delete wins (the move finds no box) or the move
+/// wins (the delete is refused: items inside); an item is never lost and no other error
+/// leaks.
+async fn race_move_against_delete(db: &Database, round: usize, room: i64) -> (bool, bool) {
+    let from = add(
+        db,
+        &format!("From {round}"),
+        LocationType::Container,
+        Some(room),
+    )
+    .await;
+    let to = add(
+        db,
+        &format!("To {round}"),
+        LocationType::Container,
+        Some(room),
+    )
+    .await;
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        ids.push(
+            db.create_item(&inventory_db::NewItem::new(
+                format!("Thing {round}.{i}"),
+                from,
+            ))
+            .await
+            .unwrap()
+            .id,
+        );
+    }
+    let barrier = std::sync::Arc::new(tokio::sync::Barrier::new(2));
+    let (mover, deleter) = (db.clone(), db.clone());
+    let (b1, b2) = (barrier.clone(), barrier.clone());
+    let moved_ids = ids.clone();
+    let moving = tokio::spawn(async move {
+        b1.wait().await;
+        mover.move_items(&moved_ids, to).await
+    });
+    let deleting = tokio::spawn(async move {
+        b2.wait().await;
+        deleter.delete_location(to).await
+    });
+    let moved = match moving.await.unwrap() {
+        Ok(items) => {
+            assert!(items.iter().all(|i| i.location_id == to));
+            true
+        }
+        Err(DbError::NotFound { .. }) => false,
+        Err(other) => {
+            panic!("round {round}: a move lost to a delete must be not-found, got: {other}")
+        }
+    };
+    let deleted = match deleting.await.unwrap() {
+        Ok(_) => true,
+        Err(DbError::ItemsInside { .. }) => false,
+        Err(other) => {
+            panic!("round {round}: a delete lost to a move must be items-inside, got: {other}")
+        }
+    };
+    assert!(
+        moved != deleted,
+        "round {round}: exactly one of the two wins (moved {moved}, deleted {deleted})"
+    );
+    for id in &ids {
+        let item = db.get_item(*id).await.unwrap();
+        assert_eq!(
+            item.location_id,
+            if moved { to } else { from },
+            "round {round}"
+        );
+        db.get_location(item.location_id).await.unwrap();
+    }
+    (moved, deleted)
+}
+
+backend_tests! {
+    async fn item_moves_raced_against_location_deletes_never_lose_an_item(db: &Database) {
+        let house = add(db, "House", LocationType::House, None).await;
+        let room = add(db, "Room", LocationType::Room, Some(house)).await;
+        let (mut moves_won, mut deletes_won) = (0, 0);
+        for round in 0..30 {
+            let (moved, deleted) = race_move_against_delete(db, round, room).await;
+            moves_won += usize::from(moved);
+            deletes_won += usize::from(deleted);
+        }
+        assert_eq!(moves_won + deletes_won, 30);
+        let outcome = db.integrity(false).await.unwrap();
+        assert!(outcome.is_clean(), "{outcome:?}");
+    }
+}

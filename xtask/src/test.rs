@@ -18,6 +18,11 @@ pub(crate) fn run(extra: &[String]) -> anyhow::Result<()> {
         None => (extra, &[][..]),
     };
     cmd.args(cargo_args).arg("--").args(test_args);
+    // The tests wait on databases far more than they compute: run more of them at once
+    // than there are cores, unless told otherwise.
+    if std::env::var_os("RUST_TEST_THREADS").is_none() {
+        cmd.env("RUST_TEST_THREADS", "8");
+    }
     match &server {
         Some(s) => {
             eprintln!(

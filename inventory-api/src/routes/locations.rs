@@ -130,7 +130,7 @@ async fn create_location(
 #[into_params(parameter_in = Query)]
 pub struct ResolveQuery {
     /// Names from the root, separated by `/` (`My House / Kitchen`), compared ignoring case.
-    #[param(min_length = 1, max_length = 100000, example = "My House / Kitchen")]
+    #[param(min_length = 1, max_length = 4096, example = "My House / Kitchen")]
     pub path: String,
 }
 

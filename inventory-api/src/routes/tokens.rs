@@ -74,7 +74,7 @@ async fn list_tokens(
 }
 
 /// Creates an API token and shows its secret, once. Its scope is `write` unless asked for
-/// `read`; it never expires unless given an `expires_at`. Admins may create one for
+/// `read`; it never expires unless given `expires_in_days`. Admins may create one for
 /// another user (`user_id`).
 #[utoipa::path(
     post,
@@ -102,25 +102,22 @@ async fn create_token(
             "only admins may create tokens for other users",
         ));
     }
-    if let Some(at) = new.expires_at {
-        let now = Utc::now();
-        if at <= now {
-            return Err(ApiError::invalid_field(
-                "expires_at",
-                "expires_at must be in the future",
-            ));
+    let expires_at = match new.expires_in_days {
+        None => None,
+        Some(days) if (1..=MAX_LIFETIME_DAYS).contains(&i64::from(days)) => {
+            Some(Utc::now() + TimeDelta::days(i64::from(days)))
         }
-        if at > now + TimeDelta::days(MAX_LIFETIME_DAYS) {
+        Some(_) => {
             return Err(ApiError::invalid_field(
-                "expires_at",
-                format!("a token may live at most {MAX_LIFETIME_DAYS} days"),
-            ));
+                "expires_in_days",
+                format!("expires_in_days must be from 1 to {MAX_LIFETIME_DAYS}"),
+            ))
         }
-    }
+    };
     let spec = TokenSpec {
         label: new.label,
         scope: new.scope.unwrap_or(Scope::Write),
-        expires_at: new.expires_at,
+        expires_at,
     };
     let created = state.db().create_token_for_id(owner, &spec).await?;
     Ok((

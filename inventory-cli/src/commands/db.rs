@@ -4,6 +4,7 @@ use std::path::Path;
 
 use inventory_db::admin::IntegrityOutcome;
 use inventory_db::backup::BackupSummary;
+use inventory_db::migrations::RollbackLoss;
 use inventory_db::{Database, DatabaseUrl, DbError, Overwrite};
 use serde_json::json;
 
@@ -46,20 +47,51 @@ fn print_versions(ctx: &Ctx, key: &str, verb: &str, versions: &[String], none: &
     Ok(EXIT_OK)
 }
 
-/// What dropping `tables` (every table of ours when `None`) would delete: one line per
-/// table that exists, with its row count.
-async fn losses(db: &Database, tables: Option<&[String]>) -> Result<Vec<String>, CliError> {
-    let stats = match db.stats().await {
-        Ok(stats) => stats,
+/// Row counts of Home Inventory's tables (none when the schema is not there).
+async fn row_counts(db: &Database) -> Result<Vec<(String, i64)>, CliError> {
+    match db.stats().await {
+        Ok(stats) => Ok(stats
+            .tables
+            .into_iter()
+            .map(|t| (t.table, t.rows))
+            .collect()),
         // A database without our tables loses no rows.
-        Err(DbError::SchemaNotCurrent { .. }) => return Ok(Vec::new()),
-        Err(e) => return Err(e.into()),
+        Err(DbError::SchemaNotCurrent { .. }) => Ok(Vec::new()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// What dropping every table of ours would delete: one line per table, with its row count.
+async fn losses(db: &Database) -> Result<Vec<String>, CliError> {
+    Ok(row_counts(db)
+        .await?
+        .into_iter()
+        .map(|(table, rows)| format!("table {table} with {rows} row(s)"))
+        .collect())
+}
+
+/// What a rollback of `steps` migrations would delete: tables with their row counts, and
+/// columns with the rows whose values go.
+async fn rollback_losses(db: &Database, steps: usize) -> Result<Vec<String>, CliError> {
+    let counts = row_counts(db).await?;
+    let rows = |table: &str| {
+        counts
+            .iter()
+            .find(|(t, _)| t == table)
+            .map_or(0, |(_, n)| *n)
     };
-    Ok(stats
-        .tables
-        .iter()
-        .filter(|t| tables.is_none_or(|wanted| wanted.contains(&t.table)))
-        .map(|t| format!("table {} with {} row(s)", t.table, t.rows))
+    Ok(db
+        .rollback_losses(steps)
+        .await?
+        .into_iter()
+        .map(|loss| match loss {
+            RollbackLoss::Table(table) => format!("table {table} with {} row(s)", rows(table)),
+            RollbackLoss::Columns(table, columns) => format!(
+                "column(s) {} of table {table}, in {} row(s)",
+                columns.join(", "),
+                rows(table)
+            ),
+        })
         .collect())
 }
 
@@ -89,16 +121,10 @@ async fn migrate(ctx: &Ctx) -> CmdResult {
 /// Reverting migrations drops their tables: it asks first, like `reset` and `drop`.
 async fn rollback(ctx: &Ctx, steps: usize, yes: bool) -> CmdResult {
     let db = ctx.open_current().await?;
-    let dropped = db.rollback_drops(steps).await?;
-    let lost = losses(&db, Some(&dropped)).await?;
-    let what = if dropped.is_empty() {
-        String::new()
-    } else {
-        format!(", dropping {}", dropped.join(", "))
-    };
+    let lost = rollback_losses(&db, steps).await?;
     confirm_losing(
         yes,
-        &format!("revert {steps} migration(s) of {}{what}", ctx.url),
+        &format!("revert {steps} migration(s) of {}", ctx.url),
         &lost,
     )?;
     let reverted = db.rollback(steps).await?;
@@ -131,7 +157,7 @@ async fn history(ctx: &Ctx) -> CmdResult {
 
 async fn reset(ctx: &Ctx, yes: bool) -> CmdResult {
     let db = ctx.open().await?;
-    let lost = losses(&db, None).await?;
+    let lost = losses(&db).await?;
     confirm_losing(
         yes,
         &format!("delete ALL data in {} and recreate the schema", ctx.url),
@@ -152,7 +178,7 @@ async fn reset(ctx: &Ctx, yes: bool) -> CmdResult {
 
 async fn drop_all(ctx: &Ctx, yes: bool) -> CmdResult {
     let db = ctx.open().await?;
-    let lost = losses(&db, None).await?;
+    let lost = losses(&db).await?;
     confirm_losing(yes, &format!("drop every table of {}", ctx.url), &lost)?;
     db.drop_all().await?;
     if ctx.json() {
@@ -380,7 +406,7 @@ async fn restore(ctx: &Ctx, file: &Path, yes: bool) -> CmdResult {
         )));
     }
     let db = ctx.open_or_create().await?;
-    let lost = losses(&db, None).await?;
+    let lost = losses(&db).await?;
     confirm_losing(
         yes,
         &format!("replace ALL data in {} with {}", ctx.url, file.display()),

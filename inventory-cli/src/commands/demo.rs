@@ -164,9 +164,10 @@ async fn fill_items(db: &Database) -> Result<usize, CliError> {
     Ok(created)
 }
 
-/// Migrates if needed, creates whatever part of the sample home is missing, prints the tree.
+/// Creates the database if needed (it is the README's first command, on a new machine),
+/// migrates it, creates whatever part of the sample home is missing, prints the tree.
 pub async fn run(ctx: &Ctx) -> CmdResult {
-    let db = ctx.open().await?;
+    let db = ctx.open_or_create().await?;
     let migrations = db.migrate().await?;
     // Only ever fill in a house demo made: never add sample rooms to a user's own "My House".
     let (_, house_name, _, marker) = SAMPLE[0];

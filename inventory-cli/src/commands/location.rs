@@ -2,8 +2,8 @@
 //! full path ("My House / Kitchen"), resolved by inventory-db.
 
 use inventory_db::{
-    Database, DbError, ItemsOnDelete, Location, LocationChanges, LocationFilter, NewLocation,
-    PageRequest,
+    Database, DbError, ItemSummary, ItemsOnDelete, Location, LocationChanges, LocationDetail,
+    LocationFilter, NewLocation, PageRequest,
 };
 use std::io::Write;
 
@@ -79,14 +79,15 @@ pub async fn run(ctx: &Ctx, cmd: LocationCommand) -> CmdResult {
             let direct = db.item_summary(id, false).await?;
             let below = db.item_summary(id, true).await?;
             if ctx.json() {
-                let mut value = serde_json::to_value(&detail)?;
-                if let Some(object) = value.as_object_mut() {
-                    object.insert(
-                        "items".into(),
-                        json!({ "direct": direct, "recursive": below }),
-                    );
-                }
-                output::json(&value)?;
+                // Written straight from the types: totals are i128, which a serde_json
+                // `Value` cannot hold past 64 bits.
+                output::json(&Shown {
+                    detail: &detail,
+                    items: ShownItems {
+                        direct: &direct,
+                        recursive: &below,
+                    },
+                })?;
                 return Ok(EXIT_OK);
             }
             let l = &detail.location;
@@ -262,6 +263,21 @@ pub async fn run(ctx: &Ctx, cmd: LocationCommand) -> CmdResult {
             Ok(EXIT_OK)
         }
     }
+}
+
+/// `location show` as JSON: the location's detail and its item totals.
+#[derive(serde::Serialize)]
+struct Shown<'a> {
+    #[serde(flatten)]
+    detail: &'a LocationDetail,
+    items: ShownItems<'a>,
+}
+
+/// Item totals directly in a location and in its whole subtree.
+#[derive(serde::Serialize)]
+struct ShownItems<'a> {
+    direct: &'a ItemSummary,
+    recursive: &'a ItemSummary,
 }
 
 /// Locations fetched per page by `list`.

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::io::{BufRead, IsTerminal};
 
-use inventory_db::User;
+use inventory_db::{TokenSpec, User};
 
 use super::{confirm, Ctx};
 use crate::cli::{TokenCommand, UserCommand};
@@ -104,14 +104,25 @@ fn read_password(prompt: &str) -> Result<String, CliError> {
 pub async fn token(ctx: &Ctx, cmd: TokenCommand) -> CmdResult {
     let db = ctx.open_current().await?;
     match cmd {
-        TokenCommand::Create { user, label } => {
+        TokenCommand::Create {
+            user,
+            label,
+            scope,
+            expires,
+        } => {
             let owner = db.get_user(&user).await?;
-            let created = db.create_token(&owner.username, label.as_deref()).await?;
+            let spec = TokenSpec {
+                label,
+                scope,
+                expires_at: expires
+                    .map(|days| chrono::Utc::now() + chrono::TimeDelta::days(i64::from(days))),
+            };
+            let created = db.create_token_for(&owner.username, &spec).await?;
             if ctx.json() {
                 output::json(&created)?;
             } else {
                 println!(
-                    "Created token #{} for {}{}:",
+                    "Created token #{} for {}{}, {} scope, {}:",
                     created.token.id,
                     owner.username,
                     created
@@ -119,7 +130,12 @@ pub async fn token(ctx: &Ctx, cmd: TokenCommand) -> CmdResult {
                         .label
                         .as_deref()
                         .map(|l| format!(" ({l})"))
-                        .unwrap_or_default()
+                        .unwrap_or_default(),
+                    created.token.scope,
+                    created.token.expires_at.map_or_else(
+                        || "no expiry".to_string(),
+                        |t| format!("expires {}", t.and_utc().to_rfc3339())
+                    )
                 );
                 println!();
                 println!("    {}", created.secret);
@@ -151,7 +167,9 @@ pub async fn token(ctx: &Ctx, cmd: TokenCommand) -> CmdResult {
                             names.get(&t.user_id).cloned().unwrap_or_default(),
                             format!("{}…", t.prefix),
                             t.label.clone().unwrap_or_else(|| "-".into()),
+                            t.scope.to_string(),
                             time(Some(t.created_at)),
+                            time(t.expires_at),
                             time(t.last_used_at),
                             time(t.revoked_at),
                         ]
@@ -163,7 +181,9 @@ pub async fn token(ctx: &Ctx, cmd: TokenCommand) -> CmdResult {
                         "USER",
                         "PREFIX",
                         "LABEL",
+                        "SCOPE",
                         "CREATED",
+                        "EXPIRES",
                         "LAST USED",
                         "REVOKED",
                     ],

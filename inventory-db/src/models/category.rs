@@ -90,14 +90,7 @@ impl Category {
                 .returning(Self::as_returning());
             query.get_result(c).await
         })
-        .map_err(DbError::from)
-        .map_err(|e| {
-            if e.is_unique_violation() {
-                DbError::duplicate(Entity::Category, name)
-            } else {
-                e
-            }
-        })
+        .map_err(|e| DbError::from(e).unique_means(|| DbError::duplicate(Entity::Category, name)))
     }
 
     /// Sets name (with its key) and description.
@@ -119,14 +112,7 @@ impl Category {
                 .returning(Self::as_returning());
             query.get_result(c).await
         })
-        .map_err(DbError::from)
-        .map_err(|e| {
-            if e.is_unique_violation() {
-                DbError::duplicate(Entity::Category, name)
-            } else {
-                e
-            }
-        })
+        .map_err(|e| DbError::from(e).unique_means(|| DbError::duplicate(Entity::Category, name)))
     }
 
     /// Every row's id, name and name key.

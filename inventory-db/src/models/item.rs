@@ -145,7 +145,7 @@ impl ItemRecord {
             .ok_or_else(|| DbError::not_found(Entity::Item, id))
     }
 
-    /// Inserts a validated item (see [`NewItem::validated`]) in `location`.
+    /// Inserts a validated item (see [`NewItem::validated`]).
     pub(crate) async fn insert(
         conn: &mut Conn,
         item: &NewItem,
@@ -153,28 +153,21 @@ impl ItemRecord {
         at: NaiveDateTime,
     ) -> Result<Self, DbError> {
         Ok(db_run!(conn, |c| {
-            let query = diesel::insert_into(it::items)
+            diesel::insert_into(it::items)
                 .values((
-                    it::name.eq(&item.name),
-                    it::description.eq(&item.description),
-                    it::quantity.eq(item.quantity),
-                    it::location_id.eq(item.location_id),
+                    item,
                     it::category_id.eq(category_id),
-                    it::serial_number.eq(&item.serial_number),
-                    it::purchase_date.eq(item.purchase_date),
-                    it::purchase_price_cents.eq(item.purchase_price_cents),
-                    it::currency.eq(&item.currency),
-                    it::warranty_expires.eq(item.warranty_expires),
-                    it::notes.eq(&item.notes),
                     it::created_at.eq(at),
                     it::updated_at.eq(at),
                 ))
-                .returning(Self::as_returning());
-            query.get_result(c).await
+                .returning(Self::as_returning())
+                .get_result(c)
+                .await
         })?)
     }
 
-    /// Overwrites every field of an item with validated values (location kept).
+    /// Overwrites every field of an item with validated values (the location too: moves
+    /// go through [`ItemRecord::set_location`], so pass the current one).
     pub(crate) async fn update(
         conn: &mut Conn,
         id: ItemId,
@@ -183,22 +176,11 @@ impl ItemRecord {
         at: NaiveDateTime,
     ) -> Result<Self, DbError> {
         Ok(db_run!(conn, |c| {
-            let query = diesel::update(it::items.find(id))
-                .set((
-                    it::name.eq(&item.name),
-                    it::description.eq(&item.description),
-                    it::quantity.eq(item.quantity),
-                    it::category_id.eq(category_id),
-                    it::serial_number.eq(&item.serial_number),
-                    it::purchase_date.eq(item.purchase_date),
-                    it::purchase_price_cents.eq(item.purchase_price_cents),
-                    it::currency.eq(&item.currency),
-                    it::warranty_expires.eq(item.warranty_expires),
-                    it::notes.eq(&item.notes),
-                    it::updated_at.eq(at),
-                ))
-                .returning(Self::as_returning());
-            query.get_result(c).await
+            diesel::update(it::items.find(id))
+                .set((item, it::category_id.eq(category_id), it::updated_at.eq(at)))
+                .returning(Self::as_returning())
+                .get_result(c)
+                .await
         })?)
     }
 
@@ -437,8 +419,10 @@ pub struct Item {
     pub updated_at: DateTime<Utc>,
 }
 
-/// What to create. Text fields are trimmed and validated; empty optional text means none.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What to create (and, validated, what an insert or update writes). Text fields are
+/// trimmed and validated; empty optional text means none.
+#[derive(Clone, Debug, PartialEq, Eq, Insertable, AsChangeset)]
+#[diesel(table_name = items, treat_none_as_default_value = false, treat_none_as_null = true)]
 pub struct NewItem {
     /// Name.
     pub name: String,
@@ -446,7 +430,8 @@ pub struct NewItem {
     pub location_id: LocationId,
     /// How many; 1 is the usual default.
     pub quantity: i64,
-    /// Category name; it must exist.
+    /// Category name; it must exist (written as its id).
+    #[diesel(skip_insertion, skip_update)]
     pub category: Option<String>,
     /// Description.
     pub description: Option<String>,

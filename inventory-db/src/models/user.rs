@@ -89,14 +89,7 @@ impl UserRecord {
                 .returning(Self::as_returning());
             query.get_result(c).await
         })
-        .map_err(DbError::from)
-        .map_err(|e| {
-            if e.is_unique_violation() {
-                DbError::duplicate(Entity::User, username)
-            } else {
-                e
-            }
-        })
+        .map_err(|e| DbError::from(e).unique_means(|| DbError::duplicate(Entity::User, username)))
     }
 
     /// Replaces the password hash.

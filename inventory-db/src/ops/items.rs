@@ -67,11 +67,7 @@ async fn category_id(conn: &mut Conn, name: Option<&str>) -> Result<Option<Categ
 
 /// An item write that lost its location to a concurrent delete: the foreign key refused it.
 fn location_gone(e: DbError, location: LocationId) -> DbError {
-    if e.is_foreign_key_violation() {
-        DbError::location_not_found(location)
-    } else {
-        e
-    }
+    e.foreign_key_means(|| DbError::location_not_found(location))
 }
 
 /// Creates an item in an existing location; a named category must exist.

@@ -111,11 +111,7 @@ async fn ensure_unique_sibling(
 
 /// Maps the sibling-name index's violation (a concurrent writer won) to the domain error.
 fn sibling_clash(e: DbError, name: &str, parent: Option<LocationId>) -> DbError {
-    if e.is_unique_violation() {
-        DbError::duplicate_location(name, parent)
-    } else {
-        e
-    }
+    e.unique_means(|| DbError::duplicate_location(name, parent))
 }
 
 /// Creates a location after validating it and checking the type rules and sibling names.
@@ -315,16 +311,12 @@ pub async fn delete(
         }
     };
     let locations_deleted = LocationRecord::subtree_size(conn, id).await?;
+    // An item moved into the subtree by a concurrent writer: the RESTRICT key refuses.
     LocationRecord::delete(conn, id).await.map_err(|e| {
-        // An item moved into the subtree by a concurrent writer: the RESTRICT key refuses.
-        if e.is_foreign_key_violation() {
-            DbError::ItemsInside {
-                location: id,
-                items: held.max(1),
-            }
-        } else {
-            e
-        }
+        e.foreign_key_means(|| DbError::ItemsInside {
+            location: id,
+            items: held.max(1),
+        })
     })?;
     Ok(DeleteOutcome {
         id,

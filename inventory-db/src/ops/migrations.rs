@@ -28,15 +28,36 @@ pub const SQLITE: EmbeddedMigrations = embed_migrations!("../migrations/sqlite")
 /// Migrations after which the name keys of existing rows must be computed.
 pub const REKEY_AFTER: &[&str] = &["20261201000003"];
 
-/// The tables each migration creates (and its rollback drops), for saying what a rollback
-/// would delete.
-pub const MIGRATION_TABLES: &[(&str, &[&str])] = &[
-    ("20261124000001", &["locations"]),
+/// What reverting a migration deletes, for saying so before a rollback: whole tables, or
+/// columns of a table that hold data the program cannot compute again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RollbackLoss {
+    /// The table and all its rows.
+    Table(&'static str),
+    /// These columns of the table (their values in every row).
+    Columns(&'static str, &'static [&'static str]),
+}
+
+/// What each migration's rollback deletes (name keys are not listed: the program computes
+/// them again from the names).
+pub const MIGRATION_LOSSES: &[(&str, &[RollbackLoss])] = &[
+    ("20261124000001", &[RollbackLoss::Table("locations")]),
     (
         "20261124000002",
-        &["categories", "items", "users", "api_tokens"],
+        &[
+            RollbackLoss::Table("api_tokens"),
+            RollbackLoss::Table("users"),
+            RollbackLoss::Table("items"),
+            RollbackLoss::Table("categories"),
+        ],
     ),
-    ("20261201000003", &[]),
+    (
+        "20261201000003",
+        &[RollbackLoss::Columns(
+            "api_tokens",
+            &["scope", "expires_at"],
+        )],
+    ),
 ];
 
 /// One migration and whether it is applied.
@@ -166,8 +187,8 @@ impl Database {
         self.rollback(usize::MAX).await
     }
 
-    /// The tables that reverting the last `steps` applied migrations would drop, newest first.
-    pub async fn rollback_drops(&self, steps: usize) -> Result<Vec<String>, DbError> {
+    /// What reverting the last `steps` applied migrations would delete, newest first.
+    pub async fn rollback_losses(&self, steps: usize) -> Result<Vec<RollbackLoss>, DbError> {
         let mut applied = self.applied_versions().await?;
         applied.sort();
         Ok(applied
@@ -175,18 +196,12 @@ impl Database {
             .rev()
             .take(steps)
             .flat_map(|v| {
-                MIGRATION_TABLES
+                MIGRATION_LOSSES
                     .iter()
                     .find(|(version, _)| version == v)
-                    .map(|(_, tables)| {
-                        tables
-                            .iter()
-                            .rev()
-                            .map(|t| t.to_string())
-                            .collect::<Vec<_>>()
-                    })
-                    .unwrap_or_default()
+                    .map_or(&[][..], |(_, losses)| *losses)
             })
+            .copied()
             .collect())
     }
 

@@ -9,7 +9,7 @@ use std::sync::OnceLock;
 
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Timelike, Utc};
 use inventory_core::{name_key, validate_password, validate_username, Role, Scope, UserId};
 use sha2::{Digest, Sha256};
 
@@ -152,7 +152,12 @@ pub async fn create_token(
             token_hash: Secret(token_hash(&secret)),
             prefix,
             scope: spec.scope.as_str().to_string(),
-            expires_at: spec.expires_at.map(|t| t.naive_utc()),
+            // Microseconds, as every stored timestamp (SQLite would keep nanoseconds).
+            expires_at: spec.expires_at.map(|t| {
+                let t = t.naive_utc();
+                t.with_nanosecond(t.nanosecond() / 1_000 * 1_000)
+                    .unwrap_or(t)
+            }),
             created_at: now(),
         },
     )

@@ -83,7 +83,12 @@ pub(crate) fn encode(
             .iter()
             .map(|t| HeaderTable {
                 name: t.spec().name.to_string(),
-                columns: t.spec().columns.iter().map(|c| (*c).to_string()).collect(),
+                columns: t
+                    .spec()
+                    .backup_columns()
+                    .iter()
+                    .map(|c| (*c).to_string())
+                    .collect(),
                 rows: t.len() as u64,
             })
             .collect(),
@@ -246,12 +251,13 @@ fn parse_header(text: &str) -> Result<Header, DbError> {
                 .map(String::as_str)
                 .eq(columns.iter().copied())
         };
-        if !accepted(known.columns) && !known.legacy_columns.iter().any(|c| accepted(c)) {
+        let columns = known.backup_columns();
+        if !accepted(&columns) && !known.legacy_columns.iter().any(|c| accepted(c)) {
             return Err(whole_file(format!(
                 "backup table \"{}\" has columns [{}]; this program expects [{}]",
                 table.name,
                 table.columns.join(", "),
-                known.columns.join(", ")
+                columns.join(", ")
             )));
         }
     }

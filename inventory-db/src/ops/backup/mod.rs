@@ -147,25 +147,33 @@ fn check_schema_version(backend: Backend, version: &str) -> Result<(), DbError> 
 /// rules than the default set.
 fn validate(snapshot: &Snapshot) -> Result<(), DbError> {
     for table in snapshot.tables() {
+        let name = table.spec().name;
         let keys = table.keys();
-        if let Some(id) = keys.iter().find(|id| !(1..=MAX_ID).contains(*id)) {
-            return Err(bad(format!(
-                "backup table {}: id {id} is outside 1 to {MAX_ID}",
-                table.spec().name
-            )));
+        if let Some(row) = keys.iter().position(|id| !(1..=MAX_ID).contains(id)) {
+            return Err(row_problem(
+                snapshot,
+                name,
+                row,
+                keys[row],
+                format!("id is outside 1 to {MAX_ID}"),
+            ));
         }
-        if let Some(w) = keys.windows(2).find(|w| w[1] <= w[0]) {
-            return Err(bad(format!(
-                "backup table {}: id {} follows id {}; rows must be in increasing primary-key order",
-                table.spec().name,
-                w[1],
-                w[0]
-            )));
+        if let Some(row) = keys.windows(2).position(|w| w[1] <= w[0]) {
+            return Err(row_problem(
+                snapshot,
+                name,
+                row + 1,
+                keys[row + 1],
+                format!(
+                    "id follows id {}; rows must be in increasing primary-key order",
+                    keys[row]
+                ),
+            ));
         }
     }
     let mut rows = Vec::with_capacity(snapshot.locations.len());
-    for loc in &snapshot.locations {
-        let bad = |what: String| bad(format!("backup location {}: {what}", loc.id));
+    for (row, loc) in snapshot.locations.iter().enumerate() {
+        let bad = |what: String| row_problem(snapshot, "locations", row, loc.id, what);
         let location_type: LocationType =
             loc.location_type.parse().map_err(|e| bad(format!("{e}")))?;
         if location_type.as_str() != loc.location_type {
@@ -264,15 +272,21 @@ fn line_of(snapshot: &Snapshot, table: &str, row: usize) -> u64 {
     before.saturating_add(row as u64).saturating_add(2)
 }
 
+/// A problem with row `row` (0-based, in file order) of `table`, whose id is `id`: the
+/// message names its line and the row (`backup line 28 (items id 1): …`).
+fn row_problem(snapshot: &Snapshot, table: &str, row: usize, id: i64, what: String) -> DbError {
+    DbError::file(
+        FileKind::Backup,
+        Some(line_of(snapshot, table, row)),
+        format!("({table} id {id}): {what}"),
+    )
+}
+
 /// Checks categories, items, users and API tokens: every value as the live write paths
 /// check it, references to rows present in the backup, and the uniqueness the schema demands.
 fn validate_others(snapshot: &Snapshot) -> Result<(), DbError> {
     let bad = |table: &str, row: usize, id: i64, what: String| {
-        DbError::file(
-            FileKind::Backup,
-            Some(line_of(snapshot, table, row)),
-            format!("({table} id {id}): {what}"),
-        )
+        row_problem(snapshot, table, row, id, what)
     };
     let locations: HashSet<i64> = snapshot.locations.iter().map(|l| l.id).collect();
 
@@ -469,12 +483,12 @@ fn read_and_check(input: &mut dyn Read, backend: Backend) -> Result<format::Deco
 /// the engine unpacks it (PostgreSQL `jsonb_array_elements`, SQLite `json_each`), so one
 /// statement writes thousands of rows, under either engine's bind-parameter limit.
 fn insert_sql(spec: &TableSpec, backend: Backend) -> String {
-    let columns: Vec<&str> = spec.db_columns.iter().map(|(name, _)| *name).collect();
+    let columns: Vec<&str> = spec.columns.iter().map(|c| c.name).collect();
     let values: Vec<String> = spec
-        .db_columns
+        .columns
         .iter()
         .enumerate()
-        .map(|(i, (_, kind))| match (backend, kind) {
+        .map(|(i, c)| match (backend, c.kind) {
             (Backend::Postgres, ColumnType::Text) => format!("r ->> {i}"),
             (Backend::Postgres, ColumnType::BigInt) => format!("(r ->> {i})::bigint"),
             (Backend::Postgres, ColumnType::Timestamp) => format!("(r ->> {i})::timestamp"),
@@ -606,7 +620,30 @@ impl Database {
             replace_all(c, &ordered, require_empty, progress).await
         })
         .await?;
+        self.refresh_statistics().await;
         Ok(summary)
+    }
+
+    /// After a bulk load on PostgreSQL, brings the planner's statistics up to date: until
+    /// then they describe the tables as they were (empty, for a new database), and with them
+    /// a walk down a deep tree scans the whole table once per level, quadratic in the depth,
+    /// until autovacuum analyzes the tables, if it runs at all. The data is committed by
+    /// now, so a failure here is only logged.
+    async fn refresh_statistics(&self) {
+        use diesel_async::SimpleAsyncConnection;
+        if self.backend() != Backend::Postgres {
+            return;
+        }
+        let sql = format!("ANALYZE {}", table_names().join(", "));
+        let analyzed = self
+            .read(async |c| {
+                crate::conn::db_run!(c, |c| c.batch_execute(&sql).await)?;
+                Ok(())
+            })
+            .await;
+        if let Err(e) = analyzed {
+            tracing::warn!("could not refresh the planner's statistics after the load: {e}");
+        }
     }
 
     /// Writes a plain (uncompressed) backup of every table to `out`.

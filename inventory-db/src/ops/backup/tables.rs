@@ -20,18 +20,113 @@ use crate::models::location::LocationRecord;
 use crate::models::user::UserRecord;
 use crate::schema::{api_tokens, categories, items, locations, users};
 
-/// A table as the backup format names it.
+/// A table as the backup format and the bulk insert see it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) struct TableSpec {
     /// Table name.
     pub name: &'static str,
-    /// Columns of a backup line, in the order of the values on each row line.
-    pub columns: &'static [&'static str],
-    /// Older column lists a reader still accepts (each a prefix of `columns`; the
-    /// columns missing from an old backup take their defaults).
+    /// Every column of the database table, in the order of [`BackupRow::cells`].
+    pub columns: &'static [Column],
+    /// Older backup column lists a reader still accepts (each a prefix of the backed-up
+    /// columns; the columns missing from an old backup take their defaults).
     pub legacy_columns: &'static [&'static [&'static str]],
-    /// Every column of the database table and its type, for the bulk insert.
-    pub db_columns: &'static [(&'static str, ColumnType)],
+}
+
+impl TableSpec {
+    /// The columns a backup line holds, in order (derived columns such as name keys are
+    /// left out: a restore computes them).
+    pub(crate) fn backup_columns(&self) -> Vec<&'static str> {
+        self.columns
+            .iter()
+            .filter(|c| c.backed_up)
+            .map(|c| c.name)
+            .collect()
+    }
+}
+
+/// One column of a table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Column {
+    /// Its name.
+    pub name: &'static str,
+    /// Its type.
+    pub kind: ColumnType,
+    /// Whether backups hold it (false for values derived from other columns).
+    pub backed_up: bool,
+}
+
+/// A column that backups hold.
+const fn col(name: &'static str, kind: ColumnType) -> Column {
+    Column {
+        name,
+        kind,
+        backed_up: true,
+    }
+}
+
+/// A column derived from others (written by the bulk insert, not held by backups).
+const fn derived(name: &'static str, kind: ColumnType) -> Column {
+    Column {
+        name,
+        kind,
+        backed_up: false,
+    }
+}
+
+/// One value of a row, typed as its column.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Cell<'a> {
+    /// A 64-bit integer, or NULL.
+    Int(Option<i64>),
+    /// Text, or NULL.
+    Text(Option<&'a str>),
+    /// A timestamp, or NULL.
+    Time(Option<NaiveDateTime>),
+    /// A date, or NULL.
+    Date(Option<NaiveDate>),
+}
+
+/// Which form a row is written in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Form {
+    /// A backup line: backed-up columns, timestamps in RFC 3339.
+    Backup,
+    /// Bulk-insert values: every column, timestamps as the engines store them.
+    Database,
+}
+
+/// Appends a row's cells as one JSON array.
+fn write_cells(
+    spec: &TableSpec,
+    cells: &[Cell<'_>],
+    form: Form,
+    out: &mut Vec<u8>,
+) -> Result<(), serde_json::Error> {
+    out.push(b'[');
+    let mut first = true;
+    for (column, cell) in spec.columns.iter().zip(cells) {
+        if form == Form::Backup && !column.backed_up {
+            continue;
+        }
+        if !first {
+            out.push(b',');
+        }
+        first = false;
+        match cell {
+            Cell::Int(v) => serde_json::to_writer(&mut *out, v)?,
+            Cell::Text(v) => serde_json::to_writer(&mut *out, v)?,
+            Cell::Time(v) => {
+                let text = v.map(|t| match form {
+                    Form::Backup => format_timestamp(t),
+                    Form::Database => db_timestamp(t),
+                });
+                serde_json::to_writer(&mut *out, &text)?
+            }
+            Cell::Date(v) => serde_json::to_writer(&mut *out, &v.map(format_date))?,
+        }
+    }
+    out.push(b']');
+    Ok(())
 }
 
 /// The type of a database column, as the bulk insert converts it from JSON.
@@ -53,12 +148,18 @@ pub(crate) trait BackupRow: Sized + Send + Sync {
     const SPEC: TableSpec;
     /// The primary key (rows are written in its order).
     fn key(&self) -> i64;
-    /// Appends the row's backup line (a JSON array, no newline).
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error>;
+    /// Every value of the row, in [`TableSpec::columns`] order.
+    fn cells(&self) -> Vec<Cell<'_>>;
     /// Parses one backup line written with `columns` columns (the current or a legacy list).
     fn decode(columns: usize, line: &str) -> Result<Self, String>;
-    /// Appends the row's database values (a JSON array in [`TableSpec::db_columns`] order).
-    fn db_values(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error>;
+    /// Appends the row's backup line (a JSON array, no newline).
+    fn encode(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        write_cells(&Self::SPEC, &self.cells(), Form::Backup, out)
+    }
+    /// Appends the row's database values (a JSON array in [`TableSpec::columns`] order).
+    fn db_values(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
+        write_cells(&Self::SPEC, &self.cells(), Form::Database, out)
+    }
     /// Every row of the table, by primary key.
     fn read_all(conn: &mut Conn) -> impl Future<Output = Result<Vec<Self>, DbError>> + Send;
 }
@@ -114,14 +215,6 @@ fn db_timestamp(t: NaiveDateTime) -> String {
     t.format("%F %T%.f").to_string()
 }
 
-fn db_opt_timestamp(t: Option<NaiveDateTime>) -> Option<String> {
-    t.map(db_timestamp)
-}
-
-fn db_opt_date(d: Option<NaiveDate>) -> Option<String> {
-    d.map(format_date)
-}
-
 type LocationLine = (
     i64,
     String,
@@ -136,44 +229,33 @@ impl BackupRow for LocationRecord {
     const SPEC: TableSpec = TableSpec {
         name: "locations",
         columns: &[
-            "id",
-            "name",
-            "description",
-            "location_type",
-            "parent_id",
-            "created_at",
-            "updated_at",
+            col("id", ColumnType::BigInt),
+            col("name", ColumnType::Text),
+            col("description", ColumnType::Text),
+            col("location_type", ColumnType::Text),
+            col("parent_id", ColumnType::BigInt),
+            col("created_at", ColumnType::Timestamp),
+            col("updated_at", ColumnType::Timestamp),
+            derived("name_key", ColumnType::Text),
         ],
         legacy_columns: &[],
-        db_columns: &[
-            ("id", ColumnType::BigInt),
-            ("name", ColumnType::Text),
-            ("description", ColumnType::Text),
-            ("location_type", ColumnType::Text),
-            ("parent_id", ColumnType::BigInt),
-            ("created_at", ColumnType::Timestamp),
-            ("updated_at", ColumnType::Timestamp),
-            ("name_key", ColumnType::Text),
-        ],
     };
 
     fn key(&self) -> i64 {
         self.id
     }
 
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(
-            out,
-            &(
-                self.id,
-                &self.name,
-                &self.description,
-                &self.location_type,
-                self.parent_id,
-                format_timestamp(self.created_at),
-                format_timestamp(self.updated_at),
-            ),
-        )
+    fn cells(&self) -> Vec<Cell<'_>> {
+        vec![
+            Cell::Int(Some(self.id)),
+            Cell::Text(Some(&self.name)),
+            Cell::Text(self.description.as_deref()),
+            Cell::Text(Some(&self.location_type)),
+            Cell::Int(self.parent_id),
+            Cell::Time(Some(self.created_at)),
+            Cell::Time(Some(self.updated_at)),
+            Cell::Text(Some(&self.name_key)),
+        ]
     }
 
     fn decode(_columns: usize, line: &str) -> Result<Self, String> {
@@ -191,22 +273,6 @@ impl BackupRow for LocationRecord {
         })
     }
 
-    fn db_values(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(
-            out,
-            &(
-                self.id,
-                &self.name,
-                &self.description,
-                &self.location_type,
-                self.parent_id,
-                db_timestamp(self.created_at),
-                db_timestamp(self.updated_at),
-                &self.name_key,
-            ),
-        )
-    }
-
     async fn read_all(conn: &mut Conn) -> Result<Vec<Self>, DbError> {
         Ok(db_run!(conn, |c| {
             let query = locations::table
@@ -222,33 +288,30 @@ type CategoryLine = (i64, String, Option<String>, String, String);
 impl BackupRow for Category {
     const SPEC: TableSpec = TableSpec {
         name: "categories",
-        columns: &["id", "name", "description", "created_at", "updated_at"],
-        legacy_columns: &[],
-        db_columns: &[
-            ("id", ColumnType::BigInt),
-            ("name", ColumnType::Text),
-            ("description", ColumnType::Text),
-            ("created_at", ColumnType::Timestamp),
-            ("updated_at", ColumnType::Timestamp),
-            ("name_key", ColumnType::Text),
+        columns: &[
+            col("id", ColumnType::BigInt),
+            col("name", ColumnType::Text),
+            col("description", ColumnType::Text),
+            col("created_at", ColumnType::Timestamp),
+            col("updated_at", ColumnType::Timestamp),
+            derived("name_key", ColumnType::Text),
         ],
+        legacy_columns: &[],
     };
 
     fn key(&self) -> i64 {
         self.id
     }
 
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(
-            out,
-            &(
-                self.id,
-                &self.name,
-                &self.description,
-                format_timestamp(self.created_at),
-                format_timestamp(self.updated_at),
-            ),
-        )
+    fn cells(&self) -> Vec<Cell<'_>> {
+        vec![
+            Cell::Int(Some(self.id)),
+            Cell::Text(Some(&self.name)),
+            Cell::Text(self.description.as_deref()),
+            Cell::Time(Some(self.created_at)),
+            Cell::Time(Some(self.updated_at)),
+            Cell::Text(Some(&self.name_key)),
+        ]
     }
 
     fn decode(_columns: usize, line: &str) -> Result<Self, String> {
@@ -262,20 +325,6 @@ impl BackupRow for Category {
             created_at: parse_timestamp("created_at", &created)?,
             updated_at: parse_timestamp("updated_at", &updated)?,
         })
-    }
-
-    fn db_values(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(
-            out,
-            &(
-                self.id,
-                &self.name,
-                &self.description,
-                db_timestamp(self.created_at),
-                db_timestamp(self.updated_at),
-                &self.name_key,
-            ),
-        )
     }
 
     async fn read_all(conn: &mut Conn) -> Result<Vec<Self>, DbError> {
@@ -309,64 +358,45 @@ impl BackupRow for ItemRecord {
     const SPEC: TableSpec = TableSpec {
         name: "items",
         columns: &[
-            "id",
-            "name",
-            "description",
-            "quantity",
-            "location_id",
-            "category_id",
-            "serial_number",
-            "purchase_date",
-            "purchase_price_cents",
-            "currency",
-            "warranty_expires",
-            "notes",
-            "created_at",
-            "updated_at",
+            col("id", ColumnType::BigInt),
+            col("name", ColumnType::Text),
+            col("description", ColumnType::Text),
+            col("quantity", ColumnType::BigInt),
+            col("location_id", ColumnType::BigInt),
+            col("category_id", ColumnType::BigInt),
+            col("serial_number", ColumnType::Text),
+            col("purchase_date", ColumnType::Date),
+            col("purchase_price_cents", ColumnType::BigInt),
+            col("currency", ColumnType::Text),
+            col("warranty_expires", ColumnType::Date),
+            col("notes", ColumnType::Text),
+            col("created_at", ColumnType::Timestamp),
+            col("updated_at", ColumnType::Timestamp),
         ],
         legacy_columns: &[],
-        db_columns: &[
-            ("id", ColumnType::BigInt),
-            ("name", ColumnType::Text),
-            ("description", ColumnType::Text),
-            ("quantity", ColumnType::BigInt),
-            ("location_id", ColumnType::BigInt),
-            ("category_id", ColumnType::BigInt),
-            ("serial_number", ColumnType::Text),
-            ("purchase_date", ColumnType::Date),
-            ("purchase_price_cents", ColumnType::BigInt),
-            ("currency", ColumnType::Text),
-            ("warranty_expires", ColumnType::Date),
-            ("notes", ColumnType::Text),
-            ("created_at", ColumnType::Timestamp),
-            ("updated_at", ColumnType::Timestamp),
-        ],
     };
 
     fn key(&self) -> i64 {
         self.id
     }
 
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(
-            out,
-            &(
-                self.id,
-                &self.name,
-                &self.description,
-                self.quantity,
-                self.location_id,
-                self.category_id,
-                &self.serial_number,
-                self.purchase_date.map(format_date),
-                self.purchase_price_cents,
-                &self.currency,
-                self.warranty_expires.map(format_date),
-                &self.notes,
-                format_timestamp(self.created_at),
-                format_timestamp(self.updated_at),
-            ),
-        )
+    fn cells(&self) -> Vec<Cell<'_>> {
+        vec![
+            Cell::Int(Some(self.id)),
+            Cell::Text(Some(&self.name)),
+            Cell::Text(self.description.as_deref()),
+            Cell::Int(Some(self.quantity)),
+            Cell::Int(Some(self.location_id)),
+            Cell::Int(self.category_id),
+            Cell::Text(self.serial_number.as_deref()),
+            Cell::Date(self.purchase_date),
+            Cell::Int(self.purchase_price_cents),
+            Cell::Text(self.currency.as_deref()),
+            Cell::Date(self.warranty_expires),
+            Cell::Text(self.notes.as_deref()),
+            Cell::Time(Some(self.created_at)),
+            Cell::Time(Some(self.updated_at)),
+        ]
     }
 
     fn decode(_columns: usize, line: &str) -> Result<Self, String> {
@@ -404,28 +434,6 @@ impl BackupRow for ItemRecord {
         })
     }
 
-    fn db_values(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(
-            out,
-            &(
-                self.id,
-                &self.name,
-                &self.description,
-                self.quantity,
-                self.location_id,
-                self.category_id,
-                &self.serial_number,
-                db_opt_date(self.purchase_date),
-                self.purchase_price_cents,
-                &self.currency,
-                db_opt_date(self.warranty_expires),
-                &self.notes,
-                db_timestamp(self.created_at),
-                db_timestamp(self.updated_at),
-            ),
-        )
-    }
-
     async fn read_all(conn: &mut Conn) -> Result<Vec<Self>, DbError> {
         Ok(db_run!(conn, |c| {
             let query = items::table.select(Self::as_select()).order(items::id);
@@ -440,41 +448,31 @@ impl BackupRow for UserRecord {
     const SPEC: TableSpec = TableSpec {
         name: "users",
         columns: &[
-            "id",
-            "username",
-            "password_hash",
-            "role",
-            "created_at",
-            "updated_at",
+            col("id", ColumnType::BigInt),
+            col("username", ColumnType::Text),
+            col("password_hash", ColumnType::Text),
+            col("role", ColumnType::Text),
+            col("created_at", ColumnType::Timestamp),
+            col("updated_at", ColumnType::Timestamp),
+            derived("username_key", ColumnType::Text),
         ],
         legacy_columns: &[],
-        db_columns: &[
-            ("id", ColumnType::BigInt),
-            ("username", ColumnType::Text),
-            ("password_hash", ColumnType::Text),
-            ("role", ColumnType::Text),
-            ("created_at", ColumnType::Timestamp),
-            ("updated_at", ColumnType::Timestamp),
-            ("username_key", ColumnType::Text),
-        ],
     };
 
     fn key(&self) -> i64 {
         self.id
     }
 
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(
-            out,
-            &(
-                self.id,
-                &self.username,
-                &self.password_hash,
-                &self.role,
-                format_timestamp(self.created_at),
-                format_timestamp(self.updated_at),
-            ),
-        )
+    fn cells(&self) -> Vec<Cell<'_>> {
+        vec![
+            Cell::Int(Some(self.id)),
+            Cell::Text(Some(&self.username)),
+            Cell::Text(Some(&self.password_hash)),
+            Cell::Text(Some(&self.role)),
+            Cell::Time(Some(self.created_at)),
+            Cell::Time(Some(self.updated_at)),
+            Cell::Text(Some(&self.username_key)),
+        ]
     }
 
     fn decode(_columns: usize, line: &str) -> Result<Self, String> {
@@ -489,21 +487,6 @@ impl BackupRow for UserRecord {
             created_at: parse_timestamp("created_at", &created)?,
             updated_at: parse_timestamp("updated_at", &updated)?,
         })
-    }
-
-    fn db_values(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(
-            out,
-            &(
-                self.id,
-                &self.username,
-                &self.password_hash,
-                &self.role,
-                db_timestamp(self.created_at),
-                db_timestamp(self.updated_at),
-                &self.username_key,
-            ),
-        )
     }
 
     async fn read_all(conn: &mut Conn) -> Result<Vec<Self>, DbError> {
@@ -554,52 +537,37 @@ impl BackupRow for ApiTokenRecord {
     const SPEC: TableSpec = TableSpec {
         name: "api_tokens",
         columns: &[
-            "id",
-            "user_id",
-            "label",
-            "token_hash",
-            "prefix",
-            "created_at",
-            "last_used_at",
-            "revoked_at",
-            "scope",
-            "expires_at",
+            col("id", ColumnType::BigInt),
+            col("user_id", ColumnType::BigInt),
+            col("label", ColumnType::Text),
+            col("token_hash", ColumnType::Text),
+            col("prefix", ColumnType::Text),
+            col("created_at", ColumnType::Timestamp),
+            col("last_used_at", ColumnType::Timestamp),
+            col("revoked_at", ColumnType::Timestamp),
+            col("scope", ColumnType::Text),
+            col("expires_at", ColumnType::Timestamp),
         ],
         legacy_columns: &[TOKEN_COLUMNS_V1],
-        db_columns: &[
-            ("id", ColumnType::BigInt),
-            ("user_id", ColumnType::BigInt),
-            ("label", ColumnType::Text),
-            ("token_hash", ColumnType::Text),
-            ("prefix", ColumnType::Text),
-            ("created_at", ColumnType::Timestamp),
-            ("last_used_at", ColumnType::Timestamp),
-            ("revoked_at", ColumnType::Timestamp),
-            ("scope", ColumnType::Text),
-            ("expires_at", ColumnType::Timestamp),
-        ],
     };
 
     fn key(&self) -> i64 {
         self.id
     }
 
-    fn encode(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(
-            out,
-            &(
-                self.id,
-                self.user_id,
-                &self.label,
-                &self.token_hash,
-                &self.prefix,
-                format_timestamp(self.created_at),
-                self.last_used_at.map(format_timestamp),
-                self.revoked_at.map(format_timestamp),
-                &self.scope,
-                self.expires_at.map(format_timestamp),
-            ),
-        )
+    fn cells(&self) -> Vec<Cell<'_>> {
+        vec![
+            Cell::Int(Some(self.id)),
+            Cell::Int(Some(self.user_id)),
+            Cell::Text(self.label.as_deref()),
+            Cell::Text(Some(&self.token_hash)),
+            Cell::Text(Some(&self.prefix)),
+            Cell::Time(Some(self.created_at)),
+            Cell::Time(self.last_used_at),
+            Cell::Time(self.revoked_at),
+            Cell::Text(Some(&self.scope)),
+            Cell::Time(self.expires_at),
+        ]
     }
 
     fn decode(columns: usize, line: &str) -> Result<Self, String> {
@@ -628,24 +596,6 @@ impl BackupRow for ApiTokenRecord {
             scope,
             expires_at: parse_opt_timestamp("expires_at", expires)?,
         })
-    }
-
-    fn db_values(&self, out: &mut Vec<u8>) -> Result<(), serde_json::Error> {
-        serde_json::to_writer(
-            out,
-            &(
-                self.id,
-                self.user_id,
-                &self.label,
-                &self.token_hash,
-                &self.prefix,
-                db_timestamp(self.created_at),
-                db_opt_timestamp(self.last_used_at),
-                db_opt_timestamp(self.revoked_at),
-                &self.scope,
-                db_opt_timestamp(self.expires_at),
-            ),
-        )
     }
 
     async fn read_all(conn: &mut Conn) -> Result<Vec<Self>, DbError> {
