@@ -5,6 +5,7 @@ mod migrate;
 mod pg;
 mod schema;
 mod test;
+mod ui_test;
 mod verify;
 
 use std::path::PathBuf;
@@ -37,6 +38,9 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Run the web UI's tests in a real Chromium (Debian's /usr/bin/chromium) on SQLite
+    /// and PostgreSQL; screenshots in target/ui-screenshots/.
+    UiTest,
     /// Measure the benchmark scenarios; prints a table and writes target/bench/*.json.
     Bench(bench::Args),
 }
@@ -45,6 +49,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.task {
         Task::Test { args } => test::run(&args),
+        Task::UiTest => ui_test::run(),
         task => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -55,7 +60,7 @@ fn main() -> anyhow::Result<()> {
                     Task::Schema { check } => schema::run(check).await,
                     Task::Verify => verify::run().await,
                     Task::Bench(args) => bench::run(args).await,
-                    Task::Test { .. } => unreachable!("handled above"),
+                    Task::Test { .. } | Task::UiTest => unreachable!("handled above"),
                 }
             })
         }

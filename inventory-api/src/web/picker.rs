@@ -62,7 +62,8 @@ pub(crate) async fn candidates(db: &Database, text: &str) -> Result<Vec<PickView
         } else {
             match not_found_is_none(db.resolve_path(parent).await)? {
                 Some(id) => Some(id),
-                None => return Ok(Vec::new()),
+                // Not a path from a root: the tail of one, such as `Wardrobe / Shoe`.
+                None => return tail_candidates(db, parent, last.trim()).await,
             }
         };
         let last = last.trim();
@@ -111,6 +112,48 @@ pub(crate) async fn candidates(db: &Database, text: &str) -> Result<Vec<PickView
         }
     }
     Ok(out)
+}
+
+/// Locations found by the full-text index for `last` whose path holds `parent` as whole
+/// segments, compared by name key (`wardrobe / shoe` finds `My House / Bedroom / Wardrobe /
+/// Shoe Box`).
+async fn tail_candidates(
+    db: &Database,
+    parent: &str,
+    last: &str,
+) -> Result<Vec<PickView>, DbError> {
+    let word = if last.is_empty() {
+        parent.rsplit('/').next().unwrap_or(parent).trim()
+    } else {
+        last
+    };
+    if word.is_empty() {
+        return Ok(Vec::new());
+    }
+    let keys = |text: &str| -> Vec<String> {
+        text.split('/')
+            .map(|s| inventory_core::name_key(s.trim()))
+            .collect()
+    };
+    let wanted = keys(parent);
+    let hits = not_found_is_none(db.search(word, SEARCH_HITS).await)?.unwrap_or_default();
+    Ok(hits
+        .into_iter()
+        .filter(|h| h.kind == "location")
+        .filter(|h| {
+            let have = keys(&h.path);
+            // The typed segments, in order, among the hit's ancestors.
+            have.len() > wanted.len()
+                && have[..have.len() - 1]
+                    .windows(wanted.len())
+                    .any(|w| w == wanted.as_slice())
+        })
+        .take(LIMIT as usize)
+        .map(|h| PickView {
+            id: h.id,
+            path: h.path,
+        })
+        .collect())
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -140,13 +140,18 @@ pub(crate) fn constant_time_eq(a: &str, b: &str) -> bool {
 }
 
 /// Whether a state-changing request comes from our own pages: `Sec-Fetch-Site`, when sent,
-/// must be `same-origin` (or `none`: typed by the user), and `Origin`, when sent, must be
+/// must be `same-origin` (enough on its own) or `none` (typed by the user), and otherwise
+/// `Origin`, when sent, must be
 /// the public URL's origin (or, without one configured, name the host the request was sent
 /// to). Browsers send at least one of them on every form post.
 pub(crate) fn same_origin(headers: &HeaderMap, state: &AppState) -> bool {
     if let Some(site) = headers.get("sec-fetch-site") {
-        if !matches!(site.as_bytes(), b"same-origin" | b"none") {
-            return false;
+        match site.as_bytes() {
+            // The browser's own word, which no page can forge. Under our
+            // `Referrer-Policy: no-referrer` Chromium sends `Origin: null` with it.
+            b"same-origin" => return true,
+            b"none" => {}
+            _ => return false,
         }
     }
     let Some(origin) = headers.get(ORIGIN) else {

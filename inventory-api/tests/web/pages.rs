@@ -124,6 +124,11 @@ api_tests! {
         assert!(html.contains("My House / Garage / Toolbox"));
         let html = b.html("/fragments/pick?q=Nowhere%20%2F%20x").await;
         assert!(html.contains("No location matches"));
+        // The tail of a path, in any case, finds the locations under it.
+        let html = b.html("/fragments/pick?q=garage%20%2F%20toolbox").await;
+        assert!(html.contains(r#"data-value="My House / Garage / Toolbox""#), "{html}");
+        let html = b.html("/fragments/pick?q=Kitchen%20%2F%20Toolbox").await;
+        assert!(html.contains("No location matches"), "{html}");
     }
 
     async fn categories_csv_and_tokens_pages_render(t: &TestApp) {

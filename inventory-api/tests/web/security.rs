@@ -162,6 +162,12 @@ api_tests! {
         // The same post from our own pages goes through.
         let r = admin.post("/categories", &[("name", "Garden")]).await;
         assert_eq!(r.status, StatusCode::SEE_OTHER);
+        // Chromium under `Referrer-Policy: no-referrer`: `Origin: null` with `same-origin`.
+        let body = with_token(&[("name", "Shed")]);
+        let r = admin
+            .post_raw("/categories", &body, &[("origin", "null"), ("sec-fetch-site", "same-origin")])
+            .await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.text());
     }
 
     async fn a_viewer_is_refused_on_every_write_route(t: &TestApp) {
