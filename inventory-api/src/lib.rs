@@ -11,6 +11,7 @@ pub mod openapi;
 pub mod ratelimit;
 pub mod routes;
 pub mod server;
+pub mod web;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -92,8 +93,8 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     openapi::finish(routes::api().into_openapi())
 }
 
-/// The whole HTTP application: the documented routes, `/docs`, the fallbacks for unknown
-/// routes and methods, and the middleware every response goes through.
+/// The whole HTTP application: the documented routes, `/docs`, the web UI at `/`, the
+/// fallbacks for unknown routes and methods, and the middleware every response goes through.
 pub fn app(state: AppState) -> Router {
     let (api, document) = routes::api().split_for_parts();
     let document = openapi::finish(document);
@@ -106,7 +107,8 @@ pub fn app(state: AppState) -> Router {
 
     let router = api
         .merge(routes::docs::swagger_ui())
-        .fallback(middleware::route_not_found)
+        .merge(web::router())
+        .fallback(web::not_found)
         .method_not_allowed_fallback(middleware::route_method_not_allowed)
         .layer(Extension(routes::docs::OpenApiJson(json.into())))
         .layer(DefaultBodyLimit::max(settings.max_body))

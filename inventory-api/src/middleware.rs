@@ -112,11 +112,15 @@ pub async fn problem_backstop(req: Request, next: Next) -> Response {
     let is_head = req.method() == Method::HEAD;
     let response = next.run(req).await;
     let status = response.status();
-    let is_problem = response
+    // Problems, and the web UI's error pages, already say what went wrong.
+    let has_body = response
         .headers()
         .get(header::CONTENT_TYPE)
-        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem || is_head {
+        .is_some_and(|ct| {
+            ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes())
+                || ct.as_bytes().starts_with(b"text/html")
+        });
+    if !(status.is_client_error() || status.is_server_error()) || has_body || is_head {
         return response;
     }
     let (parts, _body) = response.into_parts();

@@ -7,6 +7,7 @@ mod pg;
 mod schema;
 mod soak;
 mod test;
+mod ui_test;
 mod verify;
 
 use std::path::PathBuf;
@@ -39,6 +40,9 @@ enum Task {
         #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
         args: Vec<String>,
     },
+    /// Run the web UI's tests in a real Chromium (Debian's /usr/bin/chromium) on SQLite
+    /// and PostgreSQL; screenshots in target/ui-screenshots/.
+    UiTest,
     /// Measure the benchmark scenarios; prints a table and writes target/bench/*.json.
     Bench(bench::Args),
     /// Kill restore, import and copy at random moments on both backends; the target must be
@@ -53,6 +57,7 @@ fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.task {
         Task::Test { args } => test::run(&args),
+        Task::UiTest => ui_test::run(),
         task => {
             let rt = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -65,7 +70,7 @@ fn main() -> anyhow::Result<()> {
                     Task::Bench(args) => bench::run(args).await,
                     Task::Crash(args) => crash::run(args).await,
                     Task::Soak(args) => soak::run(args).await,
-                    Task::Test { .. } => unreachable!("handled above"),
+                    Task::Test { .. } | Task::UiTest => unreachable!("handled above"),
                 }
             })
         }
