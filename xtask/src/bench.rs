@@ -4,6 +4,7 @@
 //! `target/bench/<backend>-<scale>.json`. Targets live here, never in timed tests: figures
 //! are recorded, not asserted (the command fails only when a scenario cannot run).
 
+mod http;
 mod measure;
 mod scenarios;
 
@@ -87,6 +88,14 @@ impl Scale {
         }
     }
 
+    /// Seconds of each HTTP load run (and each pgbench run).
+    pub(crate) fn http_secs(self) -> u64 {
+        match self {
+            Scale::Small => 2,
+            Scale::Large => 10,
+        }
+    }
+
     /// How many rows of the exported CSV the import scenario reads (`None`: all).
     pub(crate) fn import_rows(self) -> Option<usize> {
         match self {
@@ -142,6 +151,13 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         bail!(
             "{} is missing: build it with `cargo build --release -p inventory-cli`",
             inventory.display()
+        );
+    }
+    let api = inventory.with_file_name("inventory-api");
+    if !api.exists() {
+        bail!(
+            "{} is missing: build it with `cargo build --release -p inventory-api`",
+            api.display()
         );
     }
     let start = Instant::now();
@@ -267,6 +283,7 @@ async fn run_backend(
         rows: loaded.rows(),
         work: work.clone(),
         inventory: inventory.to_path_buf(),
+        api: inventory.with_file_name("inventory-api"),
     };
     for scenario in SCENARIOS {
         if !args.only.is_empty() && !args.only.iter().any(|n| n == scenario.name) {
@@ -341,6 +358,8 @@ fn rerun_in_release(args: &Args) -> anyhow::Result<()> {
             "--release",
             "-p",
             "inventory-cli",
+            "-p",
+            "inventory-api",
             "-p",
             "xtask",
         ])

@@ -19,11 +19,17 @@ pub(crate) enum Unit {
     /// Mebibytes of peak resident memory (lower is better).
     #[serde(rename = "MiB")]
     MiB,
+    /// Requests (or transactions) per second (higher is better).
+    #[serde(rename = "req/s")]
+    PerSec,
+    /// One rate over another (higher is better).
+    #[serde(rename = "ratio")]
+    Ratio,
 }
 
 impl Unit {
     fn higher_is_better(self) -> bool {
-        self == Unit::RowsPerSec
+        matches!(self, Unit::RowsPerSec | Unit::PerSec | Unit::Ratio)
     }
 
     fn name(self) -> &'static str {
@@ -31,6 +37,8 @@ impl Unit {
             Unit::Ms => "ms",
             Unit::RowsPerSec => "rows/s",
             Unit::MiB => "MiB",
+            Unit::PerSec => "req/s",
+            Unit::Ratio => "ratio",
         }
     }
 }

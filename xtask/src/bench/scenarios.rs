@@ -17,6 +17,7 @@ use inventory_core::generate::{HomeData, COMMON_WORD, RARE_WORD};
 use inventory_core::{name_key, LocationId, LocationType};
 use inventory_db::{testing, Backend, ItemsOnDelete};
 
+use super::http::{self, ApiServer};
 use super::measure::{ms_since, run_process, time_runs, ProcessRun, Row, Target, Unit};
 use super::Scale;
 
@@ -34,6 +35,8 @@ pub(crate) struct Bench {
     pub work: PathBuf,
     /// The release `inventory` binary.
     pub inventory: PathBuf,
+    /// The release `inventory-api` binary.
+    pub api: PathBuf,
 }
 
 impl Bench {
@@ -241,6 +244,14 @@ pub(crate) const SCENARIOS: &[Scenario] = &[
     Scenario {
         name: "find",
         run: find,
+    },
+    Scenario {
+        name: "http",
+        run: http_get_location,
+    },
+    Scenario {
+        name: "web",
+        run: web_pages,
     },
     Scenario {
         name: "move",
@@ -629,5 +640,130 @@ fn delete_restore(b: &mut Bench) -> Outcome<'_> {
             .note(format!("{} rows", b.rows)),
             rss_row("inventory db restore peak RSS", rss, Some(200.0)),
         ])
+    })
+}
+
+/// Concurrent connections of the HTTP scenario, and pgbench's clients.
+const HTTP_CONNECTIONS: usize = 16;
+
+/// The statements `GET /api/v1/locations/{id}` runs on PostgreSQL, for pgbench: the token
+/// check, then in one read-only snapshot the location, its child count, its ancestors and
+/// the item totals here and below (`:id` drawn uniformly from every location, `:token` the
+/// SHA-256 of the bench token).
+const GET_LOCATION_PG: &str = include_str!("get_location.pgbench.sql");
+
+/// `GET /api/v1/locations/{id}` over 16 keep-alive connections against the release
+/// `inventory-api` on the bench database, ids spread over every location; the API's peak
+/// RSS; on PostgreSQL, `pgbench -M prepared -c 16` on the same statements and the ratio.
+fn http_get_location(b: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        let user = "bench-reader";
+        let _ = b.main.db.delete_user(user).await;
+        b.main
+            .db
+            .create_user(user, "bench reader password", inventory_core::Role::Viewer)
+            .await?;
+        let spec = inventory_db::TokenSpec {
+            label: Some("bench".into()),
+            scope: inventory_core::Scope::Read,
+            expires_at: None,
+        };
+        let token = b.main.db.create_token_for(user, &spec).await?.secret;
+        let n = b.data.locations.len() as i64;
+        // A fixed pseudo-random spread of ids (xorshift), the same every run.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        let ids: Vec<i64> = (0..10_000)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                1 + (x % n as u64) as i64
+            })
+            .collect();
+        let ids = std::sync::Arc::new(ids);
+        let secs = b.scale.http_secs();
+        let server = ApiServer::start(&b.api, &b.main.url).await?;
+        // A short warm-up fills the pool and the caches.
+        http::load(
+            server.addr,
+            &token,
+            ids.clone(),
+            HTTP_CONNECTIONS,
+            std::time::Duration::from_secs(1),
+        )
+        .await?;
+        let mut rates = Vec::new();
+        let mut latencies = Vec::new();
+        for _ in 0..3 {
+            let run = http::load(
+                server.addr,
+                &token,
+                ids.clone(),
+                HTTP_CONNECTIONS,
+                std::time::Duration::from_secs(secs),
+            )
+            .await?;
+            rates.push(run.per_sec);
+            latencies.extend(run.latencies);
+        }
+        let rss = server.peak_rss_mib()?;
+        drop(server);
+        let note = format!(
+            "{} requests in 3 × {secs} s; p50 {:.2} ms, p99 {:.2} ms",
+            latencies.len(),
+            http::quantile(&latencies, 0.5),
+            http::quantile(&latencies, 0.99)
+        );
+        let mut rows = vec![Row::new(
+            "GET /api/v1/locations/{id}, 16 connections (HTTP)",
+            Unit::PerSec,
+            rates.clone(),
+            None,
+        )
+        .note(note)];
+        if b.backend == Backend::Postgres {
+            let hash = inventory_db::ops::users::token_hash(&token);
+            let script = GET_LOCATION_PG
+                .replace("random(1, :n)", &format!("random(1, {n})"))
+                .replace(":token", &format!("'{hash}'"));
+            let mut tps = Vec::new();
+            for _ in 0..3 {
+                tps.push(http::pgbench(&b.main.url, &script, HTTP_CONNECTIONS, secs)?);
+            }
+            let pg = Row::new(
+                "pgbench -M prepared -c 16 -j 2, the route's statements",
+                Unit::PerSec,
+                tps,
+                None,
+            );
+            let http_row = &rows[0];
+            let ratio = http_row.median / pg.median;
+            rows.push(pg.note(format!("3 × {secs} s")));
+            rows.push(
+                Row::new(
+                    "HTTP req/s ÷ pgbench transactions/s",
+                    Unit::Ratio,
+                    vec![ratio],
+                    Target::median(0.5),
+                )
+                .note("medians of the two rows above"),
+            );
+        }
+        rows.push(rss_row(
+            "inventory-api peak RSS under that load",
+            Some(rss),
+            Some(50.0),
+        ));
+        b.main.db.delete_user(user).await?;
+        Ok(rows)
+    })
+}
+
+/// Web UI pages (`/`, `/locations/{id}`, `/items/{id}`, `/browse` with a session cookie,
+/// p95 ≤ 50 ms server-side each): a slot until `inventory-api` serves the web UI.
+fn web_pages(_: &mut Bench) -> Outcome<'_> {
+    Box::pin(async move {
+        eprintln!("bench: web: inventory-api serves no web UI yet; nothing measured");
+        Ok(Vec::new())
     })
 }
