@@ -152,6 +152,7 @@ impl LocationPage {
 }
 
 /// Builds the page of location `id`, its lists at the given cursors, its forms as given.
+#[allow(clippy::too_many_arguments)] // the page, and what each of its forms sent back
 pub(crate) async fn location_page(
     state: &AppState,
     user: &WebUser,

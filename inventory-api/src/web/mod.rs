@@ -11,6 +11,10 @@
 //! and the location picker return a bounded number of hits, the tree is fetched one
 //! level at a time.
 
+// A page handler's error is a ready page (a `Response`, or a `WebError` that renders to
+// one), returned once per request: boxing it would only add an allocation to each error.
+#![allow(clippy::result_large_err)]
+
 mod assets;
 mod auth;
 mod browse;

@@ -127,7 +127,7 @@ api_tests! {
         let (home, item, category, member, token) = fixture(t).await;
         let admin = t.browser("root", Role::Admin).await;
         let routes = write_routes(&home, item, category, member, token);
-        refused_everywhere(t, &admin, &routes, |f| encode(f), &[("origin", ORIGIN)]).await;
+        refused_everywhere(t, &admin, &routes, encode, &[("origin", ORIGIN)]).await;
         let wrong = |f: &[(&str, &str)]| {
             let mut all = vec![("_csrf", "0".repeat(64))];
             all.extend(f.iter().map(|(k, v)| (*k, v.to_string())));

@@ -43,7 +43,7 @@ api_tests! {
         assert_redirect(&r, "/locations/");
         let html = b.html(r.location()).await;
         assert!(html.contains("Created.") && html.contains(">Cabin</a>") && html.contains("Loft"), "{html}");
-        assert_eq!(t.db().resolve_path("Cabin / Loft").await.is_ok(), true);
+        assert!(t.db().resolve_path("Cabin / Loft").await.is_ok());
     }
 
     async fn a_refused_location_is_shown_again_with_the_input_kept(t: &TestApp) {
