@@ -204,6 +204,8 @@ backend_tests! {
         let hits = db.search("hammer", 20).await.unwrap();
         assert_eq!(hits[0].name, "Hammer");
         assert!(hits[0].rank > hits[1].rank);
+        // Found by its name and anywhere, a row is still one hit.
+        assert_eq!(hits.len(), 2, "{hits:?}");
     }
 
     async fn categories_are_unique_and_deleting_one_keeps_its_items(db: &Database) {
