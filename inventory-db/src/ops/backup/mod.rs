@@ -562,6 +562,68 @@ pub(crate) async fn insert_rows<R: tables::BackupRow>(
     Ok(())
 }
 
+/// A table whose new rows can take ids from [`reserve_ids`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum IdTable {
+    Locations,
+    Items,
+}
+
+impl IdTable {
+    fn name(self) -> &'static str {
+        match self {
+            IdTable::Locations => "locations",
+            IdTable::Items => "items",
+        }
+    }
+}
+
+#[derive(diesel::QueryableByName)]
+struct IdRow {
+    #[diesel(sql_type = diesel::sql_types::BigInt)]
+    id: i64,
+}
+
+/// `n` fresh ids of `table`, ascending, for new rows written with the bulk INSERT (which
+/// takes ids as given). PostgreSQL draws them from the table's sequence, so concurrent
+/// writers never get the same; SQLite continues after the largest id the table ever
+/// handed out, as AUTOINCREMENT would — safe because its write transactions begin
+/// `IMMEDIATE`, so no other writer runs until this one commits.
+pub(crate) async fn reserve_ids(
+    conn: &mut Conn,
+    table: IdTable,
+    n: usize,
+) -> Result<Vec<i64>, DbError> {
+    use diesel_async::RunQueryDsl;
+    if n == 0 {
+        return Ok(Vec::new());
+    }
+    let name = table.name();
+    let count = i64::try_from(n).unwrap_or(i64::MAX);
+    match conn.backend() {
+        Backend::Postgres => {
+            let sql = format!(
+                "SELECT nextval(pg_get_serial_sequence('{name}', 'id')) AS id \
+                 FROM generate_series(1, $1)"
+            );
+            let query = diesel::sql_query(sql).bind::<diesel::sql_types::BigInt, _>(count);
+            let rows: Vec<IdRow> = crate::conn::db_run!(conn, |c| query.load(c).await)?;
+            let mut ids: Vec<i64> = rows.into_iter().map(|r| r.id).collect();
+            ids.sort_unstable();
+            Ok(ids)
+        }
+        Backend::Sqlite => {
+            let sql = format!(
+                "SELECT MAX(COALESCE((SELECT MAX(id) FROM {name}), 0), \
+                 COALESCE((SELECT seq FROM sqlite_sequence WHERE name = '{name}'), 0)) AS id"
+            );
+            let query = diesel::sql_query(sql);
+            let last: IdRow = crate::conn::db_run!(conn, |c| query.get_result(c).await)?;
+            Ok((1..=count).map(|k| last.id + k).collect())
+        }
+    }
+}
+
 /// Moves every table's id sequence past its largest id (after rows were inserted with
 /// their ids).
 pub(crate) async fn reset_sequences(conn: &mut Conn) -> Result<(), DbError> {
