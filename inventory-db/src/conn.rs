@@ -143,10 +143,12 @@ impl Conn {
                 }
                 if mode == TxMode::TreeWrite {
                     use diesel_async::RunQueryDsl;
-                    diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-                        .bind::<diesel::sql_types::BigInt, _>(TREE_LOCK_KEY)
-                        .execute(c)
-                        .await?;
+                    crate::models::Cached(
+                        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
+                            .bind::<diesel::sql_types::BigInt, _>(TREE_LOCK_KEY),
+                    )
+                    .execute(c)
+                    .await?;
                 }
             }
             Conn::Sqlite(c) => {

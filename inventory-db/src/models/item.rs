@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::conn::{db_run, Conn, Dialect};
 use crate::error::{DbError, Entity};
-use crate::models::{lower, Count};
+use crate::models::{lower, Cached, Count};
 use crate::ops::search::MAX_HITS;
 use crate::schema::items::{self, dsl as it};
 
@@ -276,7 +276,8 @@ impl ItemRecord {
             .sql(conn)
             .replace("$CONDITION", &location_condition(recursive));
         Ok(db_run!(conn, |c| {
-            let query = diesel::sql_query(text).bind::<BigInt, _>(location);
+            // One of two texts (here, or the subtree).
+            let query = Cached(diesel::sql_query(text).bind::<BigInt, _>(location));
             query.load(c).await
         })?)
     }
@@ -368,11 +369,13 @@ impl ItemRecord {
                     .collect::<Vec<_>>()
                     .join(" & ");
                 db_run!(conn, |c| {
-                    let query = diesel::sql_query(sql)
-                        .bind::<Text, _>(text)
-                        .bind::<BigInt, _>(candidates)
-                        .bind::<BigInt, _>(candidates)
-                        .bind::<BigInt, _>(limit);
+                    let query = Cached(
+                        diesel::sql_query(sql)
+                            .bind::<Text, _>(text)
+                            .bind::<BigInt, _>(candidates)
+                            .bind::<BigInt, _>(candidates)
+                            .bind::<BigInt, _>(limit),
+                    );
                     query.load(c).await
                 })?
             }
@@ -384,12 +387,14 @@ impl ItemRecord {
                     .join(" ");
                 let in_name = format!("name : ({phrases})");
                 db_run!(conn, |c| {
-                    let query = diesel::sql_query(sql)
-                        .bind::<Text, _>(phrases)
-                        .bind::<BigInt, _>(candidates)
-                        .bind::<Text, _>(in_name)
-                        .bind::<BigInt, _>(candidates)
-                        .bind::<BigInt, _>(limit);
+                    let query = Cached(
+                        diesel::sql_query(sql)
+                            .bind::<Text, _>(phrases)
+                            .bind::<BigInt, _>(candidates)
+                            .bind::<Text, _>(in_name)
+                            .bind::<BigInt, _>(candidates)
+                            .bind::<BigInt, _>(limit),
+                    );
                     query.load(c).await
                 })?
             }

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::conn::{db_run, Conn, Dialect};
 use crate::error::{DbError, Entity};
-use crate::models::{id_list, lower, Count, UNLIMITED_DEPTH};
+use crate::models::{id_list, lower, Cached, Count, UNLIMITED_DEPTH};
 use crate::schema::locations::{self, dsl as l};
 
 /// A row of `locations` (what queries read, restores insert and backups write).
@@ -85,6 +85,26 @@ impl LocationRecord {
             let query = l::locations.find(id).select(Self::as_select());
             query.first(c).await.optional()
         })?)
+    }
+
+    /// The row with this id and how many children it has, from one statement;
+    /// `NotFound` otherwise.
+    pub(crate) async fn get_with_child_count(
+        conn: &mut Conn,
+        id: LocationId,
+    ) -> Result<(Self, i64), DbError> {
+        diesel::alias!(locations as children: Children);
+        let found: Option<(Self, Option<i64>)> = db_run!(conn, |c| {
+            let count = children
+                .filter(children.field(l::parent_id).eq(id))
+                .count()
+                .single_value();
+            let query = l::locations.find(id).select((Self::as_select(), count));
+            query.first(c).await.optional()
+        })?;
+        found
+            .map(|(record, count)| (record, count.unwrap_or(0)))
+            .ok_or_else(|| DbError::not_found(Entity::Location, id))
     }
 
     /// The row with this id; `NotFound` naming it as `entity` otherwise.
@@ -192,19 +212,12 @@ impl LocationRecord {
     /// How many locations the subtree of `id` holds, itself included.
     pub(crate) async fn subtree_size(conn: &mut Conn, id: LocationId) -> Result<u64, DbError> {
         let row: Count = db_run!(conn, |c| {
-            let query =
-                diesel::sql_query(include_str!("../sql/subtree_size.sql")).bind::<BigInt, _>(id);
+            let query = Cached(
+                diesel::sql_query(include_str!("../sql/subtree_size.sql")).bind::<BigInt, _>(id),
+            );
             query.get_result(c).await
         })?;
         Ok(u64::try_from(row.n).unwrap_or(0))
-    }
-
-    /// How many direct children a location has.
-    pub(crate) async fn child_count(conn: &mut Conn, id: LocationId) -> Result<i64, DbError> {
-        Ok(db_run!(conn, |c| {
-            let query = l::locations.filter(l::parent_id.eq(id)).count();
-            query.get_result(c).await
-        })?)
     }
 
     /// The distinct types of a location's children.
@@ -271,7 +284,7 @@ impl LocationRecord {
         }
         let sql = CHAINS.sql(conn);
         Ok(db_run!(conn, |c| {
-            let query = diesel::sql_query(sql).bind::<Text, _>(id_list(ids));
+            let query = Cached(diesel::sql_query(sql).bind::<Text, _>(id_list(ids)));
             query.load(c).await
         })?)
     }
@@ -288,14 +301,17 @@ impl LocationRecord {
         });
         Ok(match root {
             Some(id) => db_run!(conn, |c| {
-                let query = diesel::sql_query(include_str!("../sql/subtree.sql"))
-                    .bind::<BigInt, _>(id)
-                    .bind::<Integer, _>(depth);
+                let query = Cached(
+                    diesel::sql_query(include_str!("../sql/subtree.sql"))
+                        .bind::<BigInt, _>(id)
+                        .bind::<Integer, _>(depth),
+                );
                 query.load(c).await
             })?,
             None => db_run!(conn, |c| {
-                let query =
-                    diesel::sql_query(include_str!("../sql/forest.sql")).bind::<Integer, _>(depth);
+                let query = Cached(
+                    diesel::sql_query(include_str!("../sql/forest.sql")).bind::<Integer, _>(depth),
+                );
                 query.load(c).await
             })?,
         })

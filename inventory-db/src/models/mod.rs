@@ -29,6 +29,41 @@ pub(crate) fn now() -> NaiveDateTime {
         .unwrap_or(now)
 }
 
+/// A raw SQL statement of a fixed text, which the connection prepares once and then reuses
+/// (keyed by its text and bind types), as it does for diesel's own queries. diesel
+/// prepares every `sql_query` afresh, since it cannot know whether the text was built from
+/// values; ours come from `sql/` or a small fixed set of variants, with every value bound,
+/// so caching them is safe — and it saves PostgreSQL a parse, a plan and a round trip per
+/// statement.
+#[derive(Clone, Debug)]
+pub(crate) struct Cached<Q>(pub Q);
+
+impl<DB, Q> diesel::query_builder::QueryFragment<DB> for Cached<Q>
+where
+    DB: diesel::backend::Backend,
+    Q: diesel::query_builder::QueryFragment<DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        pass: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> diesel::QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &DB) -> diesel::QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+impl<Q> diesel::query_builder::QueryId for Cached<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Cached<Q> {
+    type SqlType = Q::SqlType;
+}
+
 /// Ids as one JSON array bind (`[1,2,3]`): recursive and `IN` queries read them with
 /// `json_each` (SQLite) or `jsonb_array_elements_text` (PostgreSQL), so no statement ever
 /// binds an unbounded list of parameters.
