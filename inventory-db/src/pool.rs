@@ -106,7 +106,10 @@ impl Database {
         let busy_ms = options.lock_timeout.as_millis().max(1);
         let pool = match url {
             DatabaseUrl::Postgres(raw) => {
-                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new(raw.clone());
+                let manager = AsyncDieselConnectionManager::<AsyncPgConnection>::new_with_config(
+                    raw.clone(),
+                    pg_manager_config(),
+                );
                 Pool::Postgres(builder(&options).build_unchecked(manager))
             }
             DatabaseUrl::SqliteFile(path) => {
@@ -300,6 +303,30 @@ fn builder<M: bb8::ManageConnection>(options: &PoolOptions) -> bb8::Builder<M> {
         .connection_timeout(options.connection_timeout)
         .idle_timeout(options.idle_timeout)
         .retry_connection(false)
+}
+
+/// How the PostgreSQL pool checks a connection before handing it out: without a round
+/// trip. A connection the server closed (a restart, `pg_terminate_backend`, a dropped
+/// network) is known to the client as soon as its socket says so, and one left in a failed
+/// transaction is known to diesel; either is discarded and replaced. A `SELECT 1` before
+/// every use would cost each request one more round trip to find out the same.
+fn pg_manager_config() -> ManagerConfig<AsyncPgConnection> {
+    use diesel_async::pooled_connection::{PoolableConnection, RecyclingMethod};
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.recycling_method = RecyclingMethod::CustomFunction(Box::new(|conn| {
+        let broken = conn.is_broken();
+        Box::pin(async move {
+            if broken {
+                Err(diesel::result::Error::DatabaseError(
+                    diesel::result::DatabaseErrorKind::ClosedConnection,
+                    Box::new("the connection is closed".to_string()),
+                ))
+            } else {
+                Ok(())
+            }
+        })
+    }));
+    config
 }
 
 fn sqlite_pool(

@@ -187,8 +187,7 @@ async fn get_location(
         .db()
         .transaction(TxMode::Snapshot, async |c| {
             let detail = locations::get(c, id).await?;
-            let here = items::summary(c, id, false).await?;
-            let below = items::summary(c, id, true).await?;
+            let (here, below) = items::summaries_here_and_below(c, id).await?;
             Ok((detail, here, below))
         })
         .await?;

@@ -175,8 +175,7 @@ pub(crate) async fn location_page(
         .db()
         .transaction(TxMode::Snapshot, async |c| {
             let detail = location_ops::get(c, id).await?;
-            let here = item_ops::summary(c, id, false).await?;
-            let below = item_ops::summary(c, id, true).await?;
+            let (here, below) = item_ops::summaries_here_and_below(c, id).await?;
             let children = location_ops::list(
                 c,
                 &LocationFilter {

@@ -98,9 +98,15 @@ impl ApiTokenRecord {
         })?)
     }
 
+    /// Whether a use at `at` is to be recorded: the last one recorded is a minute old, or
+    /// there is none (what [`ApiTokenRecord::touch`] checks again in the database).
+    pub(crate) fn touch_due(&self, at: NaiveDateTime) -> bool {
+        self.last_used_at.is_none_or(|last| last < touch_stale(at))
+    }
+
     /// Records a use (at most once a minute per token, so that reads stay reads).
     pub(crate) async fn touch(conn: &mut Conn, id: i64, at: NaiveDateTime) -> Result<(), DbError> {
-        let stale = at - chrono::Duration::seconds(60);
+        let stale = touch_stale(at);
         db_run!(conn, |c| {
             let query = diesel::update(
                 tok::api_tokens
@@ -192,4 +198,9 @@ pub struct Authenticated {
     pub user: super::user::User,
     /// The token used.
     pub token: ApiToken,
+}
+
+/// Uses recorded before this are stale: a token's use is written at most once a minute.
+fn touch_stale(at: NaiveDateTime) -> NaiveDateTime {
+    at - chrono::Duration::seconds(60)
 }

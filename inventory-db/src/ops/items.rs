@@ -190,6 +190,27 @@ pub async fn summary(
     recursive: bool,
 ) -> Result<ItemSummary, DbError> {
     LocationRecord::get(conn, location, Entity::Location).await?;
+    totals_of(conn, location, recursive).await
+}
+
+/// The summaries of a location's items here and in its whole subtree, as
+/// [`summary`] gives each (the location is looked up once).
+pub async fn summaries_here_and_below(
+    conn: &mut Conn,
+    location: LocationId,
+) -> Result<(ItemSummary, ItemSummary), DbError> {
+    LocationRecord::get(conn, location, Entity::Location).await?;
+    let here = totals_of(conn, location, false).await?;
+    let below = totals_of(conn, location, true).await?;
+    Ok((here, below))
+}
+
+/// [`summary`] of a location known to exist.
+async fn totals_of(
+    conn: &mut Conn,
+    location: LocationId,
+    recursive: bool,
+) -> Result<ItemSummary, DbError> {
     let rows = match ItemRecord::totals(conn, location, recursive).await {
         Ok(rows) => rows,
         // SQLite's sums are 64-bit: past that, add the rows up here.

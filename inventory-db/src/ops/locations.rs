@@ -149,8 +149,7 @@ pub async fn create(
 
 /// One location with its full path, ancestors and child count.
 pub async fn get(conn: &mut Conn, id: LocationId) -> Result<LocationDetail, DbError> {
-    let record = LocationRecord::get(conn, id, Entity::Location).await?;
-    let child_count = LocationRecord::child_count(conn, id).await?;
+    let (record, child_count) = LocationRecord::get_with_child_count(conn, id).await?;
     let (path, ancestors) = lineages(conn, &[id])
         .await?
         .remove(&id)
