@@ -44,7 +44,7 @@ impl ApiServer {
                 bail!("inventory-api exited at start-up: {status}");
             }
             if let Ok(mut conn) = Conn::open(addr).await {
-                if let Ok((200, _)) = conn.get("/readyz", None).await {
+                if let Ok((200, _)) = conn.get("/readyz", "").await {
                     return Ok(server);
                 }
             }
@@ -76,14 +76,14 @@ impl Drop for ApiServer {
 }
 
 /// One keep-alive HTTP/1.1 connection.
-struct Conn {
+pub(crate) struct Conn {
     stream: TcpStream,
     host: String,
     buf: Vec<u8>,
 }
 
 impl Conn {
-    async fn open(addr: SocketAddr) -> anyhow::Result<Conn> {
+    pub(crate) async fn open(addr: SocketAddr) -> anyhow::Result<Conn> {
         let stream = TcpStream::connect(addr).await?;
         stream.set_nodelay(true)?;
         Ok(Conn {
@@ -93,10 +93,13 @@ impl Conn {
         })
     }
 
-    /// `GET path`, with a bearer token when given: (status, body length).
-    async fn get(&mut self, path: &str, token: Option<&str>) -> anyhow::Result<(u16, usize)> {
-        let auth = token.map_or_else(String::new, |t| format!("Authorization: Bearer {t}\r\n"));
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n{auth}\r\n", self.host);
+    /// `GET path` with `headers` (each line ending in CRLF, e.g. from [`bearer`]):
+    /// (status, body length).
+    pub(crate) async fn get(&mut self, path: &str, headers: &str) -> anyhow::Result<(u16, usize)> {
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {}\r\n{headers}\r\n",
+            self.host
+        );
         self.stream.write_all(request.as_bytes()).await?;
         self.buf.clear();
         // Headers, then as much body as Content-Length says.
@@ -137,6 +140,11 @@ impl Conn {
     }
 }
 
+/// The header line that presents an API token.
+pub(crate) fn bearer(token: &str) -> String {
+    format!("Authorization: Bearer {token}\r\n")
+}
+
 fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
@@ -159,12 +167,12 @@ pub(crate) async fn load(
     connections: usize,
     duration: Duration,
 ) -> anyhow::Result<Load> {
-    let token: Arc<str> = token.into();
+    let auth: Arc<str> = bearer(token).into();
     let start = Instant::now();
     let end = start + duration;
     let mut tasks = Vec::with_capacity(connections);
     for c in 0..connections {
-        let (ids, token) = (Arc::clone(&ids), Arc::clone(&token));
+        let (ids, auth) = (Arc::clone(&ids), Arc::clone(&auth));
         tasks.push(tokio::spawn(async move {
             let mut conn = Conn::open(addr).await?;
             let mut latencies = Vec::new();
@@ -172,7 +180,7 @@ pub(crate) async fn load(
             while Instant::now() < end {
                 let path = format!("/api/v1/locations/{}", ids[i % ids.len()]);
                 let sent = Instant::now();
-                let (status, _) = conn.get(&path, Some(&token)).await?;
+                let (status, _) = conn.get(&path, &auth).await?;
                 if status != 200 {
                     bail!("GET {path} answered {status}");
                 }

@@ -759,11 +759,113 @@ fn http_get_location(b: &mut Bench) -> Outcome<'_> {
     })
 }
 
-/// Web UI pages (`/`, `/locations/{id}`, `/items/{id}`, `/browse` with a session cookie,
-/// p95 ≤ 50 ms server-side each): a slot until `inventory-api` serves the web UI.
-fn web_pages(_: &mut Bench) -> Outcome<'_> {
+/// Requests per web page in the `web` scenario (after five of warm-up).
+const WEB_RUNS: usize = 100;
+
+/// Web UI pages with a session cookie, one request at a time over one keep-alive
+/// connection, so that each latency is the server's time plus a loopback round trip:
+/// the search page (empty, a rare word, a common word), location pages (the probes: the
+/// deepest, the big room, the largest house, a spread), item pages (a spread), the browse
+/// page and a branch of it, the location picker's answer, and the admin pages. Target:
+/// p95 ≤ 50 ms each.
+fn web_pages(b: &mut Bench) -> Outcome<'_> {
     Box::pin(async move {
-        eprintln!("bench: web: inventory-api serves no web UI yet; nothing measured");
-        Ok(Vec::new())
+        let user = "bench-web";
+        let _ = b.main.db.delete_user(user).await;
+        b.main
+            .db
+            .create_user(user, "bench web password", inventory_core::Role::Admin)
+            .await?;
+        let spec = inventory_db::TokenSpec {
+            label: Some("bench web session".into()),
+            scope: inventory_core::Scope::Write,
+            expires_at: None,
+        };
+        let secret = b.main.db.create_token_for(user, &spec).await?.secret;
+        // The web UI's session cookie over plain http (`inventory_api::web::session`).
+        let cookie = format!("Cookie: hinv_session={secret}\r\n");
+        let locations: Vec<String> = get_probes(b)
+            .into_iter()
+            .map(|id| format!("/locations/{id}"))
+            .collect();
+        let n_items = b.data.items.len().max(1);
+        let items: Vec<String> = (0..20)
+            .map(|k| format!("/items/{}", b.data.items[k * n_items / 20].id))
+            .collect();
+        // The picker asked for the tail of the deepest location's name, as a user types it.
+        let deepest = &b.data.locations[(b.probes.deepest.0 - 1) as usize].name;
+        let pick = format!("/fragments/pick?target=bench&q={}", percent_encode(deepest));
+        let pages: Vec<(String, Vec<String>)> = vec![
+            ("/ (search page)".into(), vec!["/".into()]),
+            (format!("/?q={RARE_WORD}"), vec![format!("/?q={RARE_WORD}")]),
+            (
+                format!("/?q={COMMON_WORD}"),
+                vec![format!("/?q={COMMON_WORD}")],
+            ),
+            (
+                format!("/fragments/search?q={COMMON_WORD}"),
+                vec![format!("/fragments/search?q={COMMON_WORD}")],
+            ),
+            ("/locations/{id} (a spread)".into(), locations),
+            (
+                format!("/locations/{{id}} (the house of {})", b.probes.house.1),
+                vec![format!("/locations/{}", b.probes.house.0)],
+            ),
+            ("/items/{id} (a spread)".into(), items),
+            ("/browse".into(), vec!["/browse".into()]),
+            (
+                "/fragments/children/{house}".into(),
+                vec![format!("/fragments/children/{}", b.probes.house.0)],
+            ),
+            ("/fragments/pick (by path)".into(), vec![pick]),
+            ("/items/new".into(), vec!["/items/new".into()]),
+            ("/categories".into(), vec!["/categories".into()]),
+            ("/csv".into(), vec!["/csv".into()]),
+            ("/users".into(), vec!["/users".into()]),
+            ("/tokens".into(), vec!["/tokens".into()]),
+        ];
+        let server = ApiServer::start(&b.api, &b.main.url).await?;
+        let mut conn = http::Conn::open(server.addr).await?;
+        let mut rows = Vec::new();
+        for (label, paths) in pages {
+            let mut samples = Vec::with_capacity(WEB_RUNS);
+            let mut bytes = 0;
+            for i in 0..WEB_RUNS + 5 {
+                let path = &paths[i % paths.len()];
+                let sent = Instant::now();
+                let (status, length) = conn.get(path, &cookie).await?;
+                if status != 200 {
+                    bail!("GET {path} answered {status}");
+                }
+                if i >= 5 {
+                    samples.push(ms_since(sent));
+                    bytes = bytes.max(length);
+                }
+            }
+            rows.push(
+                Row::new(format!("web {label}"), Unit::Ms, samples, Target::p95(50.0))
+                    .note(format!("largest {:.1} KB of HTML", bytes as f64 / 1024.0)),
+            );
+        }
+        rows.push(rss_row(
+            "inventory-api peak RSS after the web pages",
+            Some(server.peak_rss_mib()?),
+            Some(50.0),
+        ));
+        drop(server);
+        b.main.db.delete_user(user).await?;
+        Ok(rows)
     })
+}
+
+/// `text` as a URL query value: unreserved ASCII as is, every other byte as `%XX`.
+fn percent_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
