@@ -176,7 +176,11 @@ pub async fn authenticate(conn: &mut Conn, secret: &str) -> Result<Option<Authen
     else {
         return Ok(None);
     };
-    ApiTokenRecord::touch(conn, token.id, at).await?;
+    // When it was last used is bookkeeping: a database that cannot take the write (a
+    // read-only file, another writer holding the lock) still lets the token read.
+    if let Err(e) = ApiTokenRecord::touch(conn, token.id, at).await {
+        tracing::debug!(token_id = token.id, error = %e, "token use not recorded");
+    }
     Ok(Some(Authenticated {
         user: user.to_user()?,
         token: token.to_token()?,
