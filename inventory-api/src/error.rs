@@ -268,7 +268,7 @@ fn wire_field(field: &str) -> &str {
 
 /// The one mapping of inventory-db's errors to HTTP: invalid input 400 (422 naming the
 /// field), not found 404, conflicts 409 with a `type` per kind (a stale version 412),
-/// unavailable or busy 503, failed file operations 503 when the storage is at fault and 500
+/// unavailable, busy or read-only 503, failed file operations 503 when the storage is at fault and 500
 /// otherwise, internal faults 500 with a logged error id. Nothing a client sends reaches
 /// the last two.
 impl From<DbError> for ApiError {
@@ -324,9 +324,27 @@ impl From<DbError> for ApiError {
                 }
                 _ => ApiError::internal(redact_url(&e.to_string())),
             },
+            ErrorKind::Internal if is_read_only(&e) => {
+                tracing::warn!(error = %redact_url(&e.to_string()), "database read-only");
+                ApiError::unavailable(
+                    "the database is read-only at the moment: nothing was changed; try again later",
+                )
+            }
             ErrorKind::Internal => ApiError::internal(redact_url(&e.to_string())),
         }
     }
+}
+
+/// Whether the engine refused a write because the database is read-only: a SQLite file the
+/// server may not write, a PostgreSQL standby or read-only transaction. The server's
+/// state, not a fault of the request or of the program.
+fn is_read_only(e: &DbError) -> bool {
+    let DbError::Query(source) = e else {
+        return false;
+    };
+    let message = source.to_string();
+    message.contains("attempt to write a readonly database")
+        || message.contains("in a read-only transaction")
 }
 
 #[cfg(test)]

@@ -512,11 +512,15 @@ impl From<diesel::result::Error> for DbError {
     fn from(e: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind as K, Error as E};
         match &e {
-            E::DatabaseError(K::ClosedConnection, info) => DbError::Unavailable {
-                url: "the database".into(),
-                reason: crate::config::redact_url(info.message()),
-                source: Some(Box::new(e)),
-            },
+            // A connection that went away mid-use: PostgreSQL's socket closed, or its
+            // background task ended (diesel-async reports both as "unable to send").
+            E::DatabaseError(K::ClosedConnection | K::UnableToSendCommand, info) => {
+                DbError::Unavailable {
+                    url: "the database".into(),
+                    reason: crate::config::redact_url(info.message()),
+                    source: Some(Box::new(e)),
+                }
+            }
             E::DatabaseError(K::SerializationFailure, _) => DbError::Busy {
                 what: "a concurrent transaction changed the same rows".into(),
                 waited: Duration::ZERO,

@@ -45,44 +45,55 @@ pub use session::{COOKIE_NAME, SECURE_COOKIE_NAME};
 /// Records per page of a list (children, items).
 pub(crate) const PAGE_SIZE: u32 = 50;
 
-/// The UI's routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(search::page))
-        .route("/login", get(auth::form).post(auth::login))
-        .route("/logout", post(auth::logout))
-        .route("/browse", get(browse::page))
-        .route("/locations", post(locations::create))
-        .route("/locations/{id}", get(locations::page))
-        .route("/locations/{id}/edit", post(locations::edit))
-        .route("/locations/{id}/move", post(locations::move_location))
-        .route("/locations/{id}/delete", post(locations::delete))
-        .route("/locations/{id}/items", post(locations::add_item))
-        .route("/items", post(items::create))
-        .route("/items/new", get(items::new_page))
-        .route("/items/{id}", get(items::page))
-        .route("/items/{id}/edit", post(items::edit))
-        .route("/items/{id}/move", post(items::move_item))
-        .route("/items/{id}/delete", post(items::delete))
-        .route(
-            "/categories",
-            get(categories::page).post(categories::create),
-        )
-        .route("/categories/{id}/edit", post(categories::edit))
-        .route("/categories/{id}/delete", post(categories::delete))
-        .route("/csv", get(csv::page))
-        .route("/csv/export", get(csv::export))
-        .route("/csv/import", post(csv::import))
-        .route("/users", get(users::page).post(users::create))
-        .route("/users/{id}/role", post(users::set_role))
-        .route("/users/{id}/password", post(users::set_password))
-        .route("/users/{id}/delete", post(users::delete))
-        .route("/tokens", get(tokens::page).post(tokens::create))
-        .route("/tokens/{id}/revoke", post(tokens::revoke))
-        .route("/fragments/search", get(search::fragment))
-        .route("/fragments/children/{id}", get(browse::children))
-        .route("/fragments/pick", get(picker::fragment))
-        .route("/assets/{file}", get(assets::serve))
+/// Declares the UI's routes once: [`router`] mounts them and [`ROUTES`] lists them, so that
+/// a test can hold every route of the UI to the authorization matrix.
+macro_rules! ui_routes {
+    ($($path:literal => $method:ident($handler:expr) $(.$more:ident($more_handler:expr))*;)*) => {
+        /// The UI's routes.
+        pub fn router() -> Router<AppState> {
+            Router::new()$(.route($path, $method($handler)$(.$more($more_handler))*))*
+        }
+
+        /// Every route of [`router`]: its path and its methods (`"get"`, `"get post"`).
+        pub const ROUTES: &[(&str, &str)] = &[
+            $(($path, concat!(stringify!($method) $(, " ", stringify!($more))*)),)*
+        ];
+    };
+}
+
+ui_routes! {
+    "/" => get(search::page);
+    "/login" => get(auth::form).post(auth::login);
+    "/logout" => post(auth::logout);
+    "/browse" => get(browse::page);
+    "/locations" => post(locations::create);
+    "/locations/{id}" => get(locations::page);
+    "/locations/{id}/edit" => post(locations::edit);
+    "/locations/{id}/move" => post(locations::move_location);
+    "/locations/{id}/delete" => post(locations::delete);
+    "/locations/{id}/items" => post(locations::add_item);
+    "/items" => post(items::create);
+    "/items/new" => get(items::new_page);
+    "/items/{id}" => get(items::page);
+    "/items/{id}/edit" => post(items::edit);
+    "/items/{id}/move" => post(items::move_item);
+    "/items/{id}/delete" => post(items::delete);
+    "/categories" => get(categories::page).post(categories::create);
+    "/categories/{id}/edit" => post(categories::edit);
+    "/categories/{id}/delete" => post(categories::delete);
+    "/csv" => get(csv::page);
+    "/csv/export" => get(csv::export);
+    "/csv/import" => post(csv::import);
+    "/users" => get(users::page).post(users::create);
+    "/users/{id}/role" => post(users::set_role);
+    "/users/{id}/password" => post(users::set_password);
+    "/users/{id}/delete" => post(users::delete);
+    "/tokens" => get(tokens::page).post(tokens::create);
+    "/tokens/{id}/revoke" => post(tokens::revoke);
+    "/fragments/search" => get(search::fragment);
+    "/fragments/children/{id}" => get(browse::children);
+    "/fragments/pick" => get(picker::fragment);
+    "/assets/{file}" => get(assets::serve);
 }
 
 /// The fallback of unknown routes: an HTML page for browsers outside `/api`, the API's

@@ -12,7 +12,7 @@ use std::fmt::Write as _;
 use axum::extract::FromRequestParts;
 use axum::http::header::{COOKIE, HOST, ORIGIN, SET_COOKIE};
 use axum::http::request::Parts;
-use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use inventory_core::{Permission, Role, Scope, UserId};
 use sha2::{Digest, Sha256};
@@ -180,8 +180,13 @@ pub(crate) fn same_origin(headers: &HeaderMap, state: &AppState) -> bool {
     }
 }
 
-/// Where an unauthenticated request is sent: the login page, then back to `next`.
+/// Where an unauthenticated request is sent: the login page, then back to `next`. A form
+/// post is not a page to come back to (the address only takes posts): it is refused, and
+/// the visitor is sent to the login page alone.
 pub(crate) fn login_redirect(parts: &Parts) -> Response {
+    if !matches!(parts.method, Method::GET | Method::HEAD) {
+        return Redirect::to("/login").into_response();
+    }
     let next = parts
         .uri
         .path_and_query()

@@ -145,13 +145,55 @@ api_tests! {
     }
 
     async fn logout_revokes_the_session(t: &TestApp) {
-        let b = t.browser("ann", Role::Member).await;
+        let b = t.browser("ann", Role::Admin).await;
+        let world = crate::matrix::world(t).await;
+        let routes = crate::matrix::routes_for(t, &world, "after-logout", "ada", "walk-in").await;
         let r = b.post("/logout", &[]).await;
         assert_redirect(&r, "/login");
         let cleared = r.set_cookies().into_iter().find(|c| c.starts_with("hinv_session=")).unwrap();
         assert!(cleared.contains("Max-Age=0"), "{cleared}");
-        assert_redirect(&b.get("/").await, "/login");
+        // The old cookie, kept by a browser that ignores the clearing, is nobody's: every
+        // page and every form answers it as it answers a visitor without a session (the
+        // web matrix's anonymous row), and nothing is written.
+        let before = crate::security::snapshot(t).await;
+        let mut tried = 0;
+        for route in routes.iter().filter(|r| !matches!(r.send, crate::matrix::Via::Login(_))) {
+            crate::matrix::check(t, &b, "anonymous", route).await;
+            tried += 1;
+        }
+        assert_eq!(tried, routes.len() - 1);
+        assert_eq!(crate::security::snapshot(t).await, before, "nothing was written");
+        // The session was a token of the API too: it no longer reads or writes there.
         assert_eq!(t.get_as("/api/v1/auth/me", b.secret()).await.status, 401);
+        assert_eq!(t.get_as("/api/v1/locations", b.secret()).await.status, 401);
+        let shed = serde_json::json!({"name": "Shed", "location_type": "HOUSE"});
+        assert_eq!(t.post_body("/api/v1/locations", b.secret(), &shed).await.status, 401);
+    }
+
+    async fn a_cookie_set_before_login_never_becomes_the_session(t: &TestApp) {
+        t.user("ann", Role::Member).await;
+        // A value planted in the browser (by a shared computer, or a sibling site), in the
+        // shape of our cookies.
+        let planted = format!("hinv_{}", "5a".repeat(32));
+        let r = crate::matrix::login_post(t, Some(&format!("hinv_session={planted}")), "ann").await;
+        assert_redirect(&r, "/");
+        let issued = r.cookie_value("hinv_session").unwrap();
+        assert_ne!(issued, planted, "login issues a fresh session id");
+        assert_eq!(t.ok("/api/v1/auth/me", &issued).await["username"], "ann");
+        let stale = crate::browser::Browser { t, cookie: format!("hinv_session={planted}"), csrf: String::new() };
+        assert_redirect(&stale.get("/").await, "/login");
+        assert_eq!(t.get_as("/api/v1/auth/me", &planted).await.status, 401);
+
+        // A live session of another account, planted: signing in replaces it, and the
+        // planted session stays its owner's, gaining nothing.
+        let mallory = t.browser("mallory", Role::Viewer).await;
+        let r = crate::matrix::login_post(t, Some(&mallory.cookie), "ann").await;
+        assert_redirect(&r, "/");
+        let issued = r.cookie_value("hinv_session").unwrap();
+        assert_ne!(issued, mallory.secret());
+        assert_eq!(t.ok("/api/v1/auth/me", &issued).await["username"], "ann");
+        assert_eq!(t.ok("/api/v1/auth/me", mallory.secret()).await["username"], "mallory");
+        assert_eq!(mallory.get("/users").await.status, StatusCode::FORBIDDEN);
     }
 
     async fn logout_needs_the_csrf_token(t: &TestApp) {

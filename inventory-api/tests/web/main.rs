@@ -10,6 +10,7 @@ mod common;
 mod browser;
 
 mod auth;
+mod matrix;
 mod pages;
 mod security;
 mod writes;

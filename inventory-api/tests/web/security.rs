@@ -76,7 +76,7 @@ fn write_routes(
 }
 
 /// A snapshot of everything a write route could change.
-async fn snapshot(t: &TestApp) -> String {
+pub(crate) async fn snapshot(t: &TestApp) -> String {
     let mut out = Vec::new();
     t.db().export_items_csv(&mut out, &|_, _| {}).await.unwrap();
     let tree = t.db().location_tree(None, None).await.unwrap();
