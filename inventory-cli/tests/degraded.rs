@@ -1,7 +1,9 @@
 //! The binary in a degraded environment: a server that never answers, read-only files and
 //! directories, a full disk, an out-of-date schema, another writer holding the lock, a
 //! reader that goes away. Each failure is one clear `error:` line with the documented exit
-//! code, and the database is left as it was.
+//! code, and the database is left as it was. A full disk is a small tmpfs where the tests
+//! may mount one, otherwise a file size limit (`RLIMIT_FSIZE`); the `file_size_limit` tests
+//! always use the limit, so that no way of filling the disk goes untested or is skipped.
 
 #[macro_use]
 #[allow(dead_code, unused_macros)]
@@ -296,9 +298,9 @@ struct SmallDisk {
 }
 
 impl SmallDisk {
-    /// A tmpfs of `size` (e.g. `1M`); `None`, saying why, when this machine does not let
-    /// the tests mount one (not root, or no mount permission in the sandbox).
-    fn mount(size: &str) -> Option<SmallDisk> {
+    /// A tmpfs of `size` (e.g. `1M`); the reason when this machine does not let the tests
+    /// mount one (not root, or no mount permission in the sandbox).
+    fn mount(size: &str) -> Result<SmallDisk, String> {
         let dir = tempfile::tempdir().expect("tempdir");
         let out = std::process::Command::new("mount")
             .args([
@@ -311,18 +313,9 @@ impl SmallDisk {
             .arg(dir.path())
             .output();
         match out {
-            Ok(o) if o.status.success() => Some(SmallDisk { dir }),
-            Ok(o) => {
-                eprintln!(
-                    "SKIPPED: cannot mount a {size} tmpfs to fill ({}); the full-disk test did not run",
-                    text(&o.stderr).trim()
-                );
-                None
-            }
-            Err(e) => {
-                eprintln!("SKIPPED: cannot run mount ({e}); the full-disk test did not run");
-                None
-            }
+            Ok(o) if o.status.success() => Ok(SmallDisk { dir }),
+            Ok(o) => Err(text(&o.stderr).trim().to_string()),
+            Err(e) => Err(format!("cannot run mount: {e}")),
         }
     }
 
@@ -336,6 +329,90 @@ impl Drop for SmallDisk {
         let _ = std::process::Command::new("umount")
             .arg(self.dir.path())
             .status();
+    }
+}
+
+/// The size at which a [`FullDisk`] is full.
+const FULL_AT: u64 = 1024 * 1024;
+
+/// A place where writes fail for want of space, in one of two ways.
+enum FullDisk {
+    /// A 1 MiB tmpfs: writes past it fail with ENOSPC.
+    Tmpfs(SmallDisk),
+    /// A plain directory, and the binary runs with `RLIMIT_FSIZE` at 1 MiB (set by
+    /// util-linux `prlimit`, with SIGXFSZ ignored as the shell's `trap '' XFSZ` leaves it
+    /// across `exec`): writing a file past 1 MiB fails with EFBIG. The workspace forbids
+    /// `unsafe`, so no `pre_exec` `setrlimit` of our own.
+    SizeLimit(tempfile::TempDir),
+}
+
+impl FullDisk {
+    /// A tmpfs when the test process may mount one, otherwise the file size limit; says
+    /// which on stderr. Nothing is skipped: the size limit needs no privilege.
+    fn best() -> FullDisk {
+        match SmallDisk::mount("1M") {
+            Ok(disk) => {
+                eprintln!("full disk: a 1 MiB tmpfs");
+                FullDisk::Tmpfs(disk)
+            }
+            Err(why) => {
+                eprintln!("full disk: no tmpfs ({why}); RLIMIT_FSIZE of 1 MiB instead");
+                FullDisk::size_limit()
+            }
+        }
+    }
+
+    fn size_limit() -> FullDisk {
+        FullDisk::SizeLimit(tempfile::tempdir().expect("tempdir"))
+    }
+
+    fn path(&self) -> &Path {
+        match self {
+            FullDisk::Tmpfs(disk) => disk.path(),
+            FullDisk::SizeLimit(dir) => dir.path(),
+        }
+    }
+
+    /// What the operating system says when a write does not fit.
+    fn os_message(&self) -> &'static str {
+        match self {
+            FullDisk::Tmpfs(_) => "No space left on device",
+            FullDisk::SizeLimit(_) => "File too large",
+        }
+    }
+
+    /// What SQLite says when its file cannot grow: ENOSPC is SQLITE_FULL; EFBIG, which it
+    /// meets when it retries the rest of a short write, is a write I/O error.
+    fn db_message(&self) -> &'static str {
+        match self {
+            FullDisk::Tmpfs(_) => "database or disk is full",
+            FullDisk::SizeLimit(_) => "disk I/O error",
+        }
+    }
+
+    /// The binary on `url` with no database variables, its writes limited by this disk.
+    fn run(&self, url: &str, args: &[&str]) -> Output {
+        match self {
+            FullDisk::Tmpfs(_) => on(url, args),
+            FullDisk::SizeLimit(_) => {
+                let mut cmd = std::process::Command::new("bash");
+                cmd.arg("-c")
+                    .arg(format!(
+                        "trap '' XFSZ; exec prlimit --fsize={FULL_AT} -- \"$@\""
+                    ))
+                    .arg("bash")
+                    .arg(assert_cmd::cargo::cargo_bin("inventory"))
+                    .arg("--database-url")
+                    .arg(url)
+                    .args(args)
+                    .stdin(std::process::Stdio::null());
+                for var in ["DATABASE_URL", "POSTGRES_HOST", "RUST_LOG"] {
+                    cmd.env_remove(var);
+                }
+                cmd.output()
+                    .expect("run inventory under RLIMIT_FSIZE (needs bash and util-linux prlimit)")
+            }
+        }
     }
 }
 
@@ -358,27 +435,11 @@ cli_tests! {
     migrated = true;
 
     fn full_disk_fails_backup_and_export_cleanly(env: &Env) {
-        home(env);
-        let dir = tempfile::tempdir().expect("tempdir");
-        let csv = dir.path().join("fat.csv");
-        std::fs::write(&csv, fat_csv(3000, TOOL_BOX)).expect("csv");
-        env.ok(&["import", csv.to_str().expect("path")]);
-        let before = state(env);
-        let Some(disk) = SmallDisk::mount("1M") else { return };
-        for (args, needle) in [
-            (vec!["db", "backup"], "cannot write backup"),
-            (vec!["export"], "cannot write CSV"),
-        ] {
-            let target = disk.path().join("out.file").display().to_string();
-            let mut all = args.clone();
-            all.push(&target);
-            let out = env.run(&all);
-            one_error(&out, 3, needle, &format!("{args:?}"));
-            assert!(text(&out.stderr).contains("No space left on device"), "{}", text(&out.stderr));
-            assert_eq!(entries(disk.path()), Vec::<String>::new(), "{args:?} left a file on the full disk");
-        }
-        assert_eq!(state(env), before);
-        assert_eq!(env.run(&["db", "integrity"]).status.code(), Some(0));
+        backup_and_export_on_a_full_disk(env, FullDisk::best());
+    }
+
+    fn file_size_limit_fails_backup_and_export_cleanly(env: &Env) {
+        backup_and_export_on_a_full_disk(env, FullDisk::size_limit());
     }
 
     fn out_of_date_schema_is_exit_3_and_says_to_migrate(env: &Env) {
@@ -501,9 +562,17 @@ cli_tests! {
 
 #[test]
 fn sqlite_full_disk_fails_import_and_restore_cleanly() {
-    let Some(disk) = SmallDisk::mount("1M") else {
-        return;
-    };
+    import_and_restore_on_a_full_disk(FullDisk::best());
+}
+
+#[test]
+fn sqlite_file_size_limit_fails_import_and_restore_cleanly() {
+    import_and_restore_on_a_full_disk(FullDisk::size_limit());
+}
+
+/// A SQLite home on `disk`: an import and a restore that do not fit fail with one error
+/// line, exit 3, and leave the database as it was and sound; small writes work afterwards.
+fn import_and_restore_on_a_full_disk(disk: FullDisk) {
     let file = disk.path().join("home.db");
     let url = format!("sqlite://{}", file.display());
     for args in [
@@ -531,12 +600,12 @@ fn sqlite_full_disk_fails_import_and_restore_cleanly() {
     let dir = tempfile::tempdir().expect("tempdir");
     let csv = dir.path().join("fat.csv");
     std::fs::write(&csv, fat_csv(3000, "My House / Kitchen")).expect("csv");
-    let out = on(&url, &["import", csv.to_str().expect("path")]);
-    one_error(
-        &out,
-        3,
-        "database or disk is full; nothing was imported",
-        "import",
+    let out = disk.run(&url, &["import", csv.to_str().expect("path")]);
+    one_error(&out, 3, disk.db_message(), "import");
+    assert!(
+        text(&out.stderr).contains("nothing was imported"),
+        "{}",
+        text(&out.stderr)
     );
     assert_eq!(dump(&url), before);
     assert_eq!(
@@ -565,8 +634,8 @@ fn sqlite_full_disk_fails_import_and_restore_cleanly() {
     }
     let backup = dir.path().join("big.backup").display().to_string();
     assert_eq!(on(&big, &["db", "backup", &backup]).status.code(), Some(0));
-    let out = on(&url, &["db", "restore", &backup, "--yes"]);
-    one_error(&out, 3, "database or disk is full", "restore");
+    let out = disk.run(&url, &["db", "restore", &backup, "--yes"]);
+    one_error(&out, 3, disk.db_message(), "restore");
     assert_eq!(dump(&url), before);
     assert_eq!(
         on(&url, &["db", "integrity", "--full"]).status.code(),
@@ -574,9 +643,38 @@ fn sqlite_full_disk_fails_import_and_restore_cleanly() {
     );
 
     // Once the large attempts are gone, the database takes small writes again.
-    let out = on(
+    let out = disk.run(
         &url,
         &["item", "add", "Mug", "--location", "My House / Kitchen"],
     );
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+}
+
+/// Backup and export of about 2 MB onto `disk`: each fails with one error line naming the
+/// operating system's reason, exit 3, leaves no file behind and the database as it was.
+fn backup_and_export_on_a_full_disk(env: &Env, disk: FullDisk) {
+    home(env);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let csv = dir.path().join("fat.csv");
+    std::fs::write(&csv, fat_csv(3000, TOOL_BOX)).expect("csv");
+    env.ok(&["import", csv.to_str().expect("path")]);
+    let before = state(env);
+    for (args, needle) in [
+        (vec!["db", "backup"], "cannot write backup"),
+        (vec!["export"], "cannot write CSV"),
+    ] {
+        let target = disk.path().join("out.file").display().to_string();
+        let mut all = args.clone();
+        all.push(&target);
+        let out = disk.run(env.url(), &all);
+        let stderr = one_error(&out, 3, needle, &format!("{args:?}"));
+        assert!(stderr.contains(disk.os_message()), "{stderr}");
+        assert_eq!(
+            entries(disk.path()),
+            Vec::<String>::new(),
+            "{args:?} left a file on the full disk"
+        );
+    }
+    assert_eq!(state(env), before);
+    assert_eq!(env.run(&["db", "integrity"]).status.code(), Some(0));
 }

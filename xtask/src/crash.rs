@@ -4,8 +4,12 @@
 //! measured duration. After each kill the target must hold exactly what it held before or
 //! exactly what an uninterrupted run leaves (compared as a logical dump), and
 //! `inventory db integrity` must be clean. On PostgreSQL the server side is cut as well:
-//! `pg_terminate_backend` ends the writer's connection mid-write. The seed is printed;
-//! `--seed N` replays the same delays.
+//! `pg_terminate_backend` ends the writer's connection mid-write, and the target must again
+//! be exactly as before or as after. A fourth operation is a burst of API writes
+//! ([`burst`]): `inventory-api` on the target, concurrent clients writing through it, the
+//! server SIGKILLed mid-burst; every acknowledged write must be there, every multi-row
+//! write whole or absent, integrity clean, and the server must start again. The seed is
+//! printed; `--seed N` replays the same delays and the same writes.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -16,6 +20,8 @@ use inventory_core::LocationType;
 use inventory_db::{testing, NewLocation};
 
 use crate::pg;
+
+mod burst;
 
 #[derive(Debug, clap::Args)]
 pub(crate) struct Args {
@@ -61,6 +67,7 @@ enum Op {
     Restore,
     Import,
     Copy,
+    ApiBurst,
 }
 
 impl Op {
@@ -69,6 +76,7 @@ impl Op {
             Op::Restore => "restore",
             Op::Import => "import",
             Op::Copy => "copy",
+            Op::ApiBurst => "api-burst",
         }
     }
 }
@@ -78,6 +86,8 @@ impl Op {
 struct Tally {
     before: usize,
     after: usize,
+    /// Runs that failed (exit 3, one error line) because their connection was cut.
+    cut: usize,
 }
 
 /// What the harness works with.
@@ -105,9 +115,19 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
 
     let status = Command::new(crate::cargo())
         .current_dir(crate::project_root())
-        .args(["build", "--quiet", "-p", "inventory-cli"])
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "inventory-cli",
+            "-p",
+            "inventory-api",
+        ])
         .status()?;
-    ensure!(status.success(), "building inventory-cli failed");
+    ensure!(
+        status.success(),
+        "building inventory-cli and inventory-api failed"
+    );
     let bin = crate::project_root().join("target/debug/inventory");
 
     let tmp = tempfile_dir()?;
@@ -156,6 +176,18 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
                 tally.after
             ));
         }
+        let tally = burst::kill_points(&env, backend, args.points, args.rows, &mut rng).await?;
+        summary.push(format!(
+            "{backend:?} api-burst: {} SIGKILLs survived ({} acknowledged writes all there; {} \
+             writes in flight, {} of them landed whole, the rest absent; the import in flight \
+             {} times, {} of them landed whole)",
+            tally.points,
+            tally.acknowledged,
+            tally.in_flight,
+            tally.in_flight_landed,
+            tally.import_in_flight,
+            tally.import_landed
+        ));
         if backend == Backend::Postgres {
             for op in [Op::Restore, Op::Import] {
                 let points = args.points.div_ceil(2).max(3);
@@ -163,11 +195,13 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
                     kill_points(&env, backend, op, &full_sqlite.url, points, &mut rng, true)
                         .await?;
                 summary.push(format!(
-                    "{backend:?} {}: {} pg_terminate_backend survived ({} before, {} after)",
+                    "{backend:?} {}: {} pg_terminate_backend survived ({} before, {} after; \
+                     {} cut mid-run, each exit 3 with one error line)",
                     op.name(),
                     tally.before + tally.after,
                     tally.before,
-                    tally.after
+                    tally.after,
+                    tally.cut
                 ));
             }
         }
@@ -292,8 +326,14 @@ fn dump(env: &Env, url: &str, op: Op, n: usize) -> anyhow::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// Starts `op` against `url`.
-fn start(env: &Env, op: Op, url: &str, source: &str) -> anyhow::Result<std::process::Child> {
+/// Starts `op` against `url`; its stderr is kept when `keep_stderr`.
+fn start(
+    env: &Env,
+    op: Op,
+    url: &str,
+    source: &str,
+    keep_stderr: bool,
+) -> anyhow::Result<std::process::Child> {
     let mut cmd = match op {
         Op::Restore => {
             let mut c = cli(env, url, &["db", "restore", "--yes"]);
@@ -306,8 +346,12 @@ fn start(env: &Env, op: Op, url: &str, source: &str) -> anyhow::Result<std::proc
             c
         }
         Op::Copy => cli(env, source, &["db", "copy", "--to", url]),
+        Op::ApiBurst => bail!("the API burst is run by `burst::kill_points`"),
     };
-    Ok(cmd.stderr(Stdio::null()).spawn()?)
+    if !keep_stderr {
+        cmd.stderr(Stdio::null());
+    }
+    Ok(cmd.spawn()?)
 }
 
 /// Ends every other connection to the target's database on the server.
@@ -348,7 +392,7 @@ async fn kill_points(
     let reference = target(backend, op).await?;
     let before = dump(env, &reference.url, op, 0)?;
     let started = Instant::now();
-    let status = start(env, op, &reference.url, source)?.wait()?;
+    let status = start(env, op, &reference.url, source, false)?.wait()?;
     let duration = started.elapsed();
     ensure!(
         status.success(),
@@ -379,7 +423,7 @@ async fn kill_points(
         let before = dump(env, &t.url, op, point + 1)?;
         // A tenth past the measured duration, so that some kills land after the commit.
         let delay = rng.delay(duration + duration / 10);
-        let mut child = start(env, op, &t.url, source)?;
+        let mut child = start(env, op, &t.url, source, server_side)?;
         tokio::time::sleep(delay).await;
         let finished = child.try_wait()?.is_some();
         if server_side {
@@ -387,7 +431,19 @@ async fn kill_points(
         } else {
             let _ = child.kill();
         }
-        let status = child.wait()?;
+        let out = child.wait_with_output()?;
+        let (status, stderr) = (out.status, String::from_utf8_lossy(&out.stderr));
+        if server_side && !status.success() {
+            // Its connection cut, the command fails cleanly: exit 3, one error line.
+            ensure!(
+                status.code() == Some(3)
+                    && stderr.starts_with("error: ")
+                    && stderr.trim_end().lines().count() == 1,
+                "{backend:?} {}: {how} after {delay:?}: {status}, stderr: {stderr}",
+                op.name()
+            );
+            tally.cut += 1;
+        }
         let got = dump(env, &t.url, op, point + 1)?;
         let state = if got == before {
             tally.before += 1;

@@ -2,6 +2,7 @@
 
 mod bench;
 mod crash;
+mod http;
 mod migrate;
 mod pg;
 mod schema;
@@ -45,11 +46,13 @@ enum Task {
     UiTest,
     /// Measure the benchmark scenarios; prints a table and writes target/bench/*.json.
     Bench(bench::Args),
-    /// Kill restore, import and copy at random moments on both backends; the target must be
-    /// as before or as after, and clean.
+    /// Kill restore, import, copy and a burst of API writes at random moments on both
+    /// backends; the target must be as before or as after (the burst: every acknowledged
+    /// write there, multi-row writes whole or absent), and clean.
     Crash(crash::Args),
-    /// 32 HTTP clients reading and writing against each backend (two API processes on one
-    /// PostgreSQL): no 5xx, no conflict, none slower than 2 s, integrity clean.
+    /// 32 HTTP clients reading, writing and contending for shared items and locations on each
+    /// backend (two API processes on one PostgreSQL): no 5xx, every 409/412 a real conflict,
+    /// none slower than 2 s, integrity clean.
     Soak(soak::Args),
 }
 
