@@ -187,29 +187,7 @@ impl Database {
     /// One connection from the pool (no transaction: each statement commits on its own).
     pub async fn conn(&self) -> Result<Conn, DbError> {
         let conn = match &self.pool {
-            crate::pool::Pool::Postgres(pool) => {
-                if pool.state().connections == 0 {
-                    // None open: the server may be gone (every connection it closed has been
-                    // dropped). Connect here, so that a refusal is reported at once rather
-                    // than when the pool's wait for a connection runs out; a connection made
-                    // joins the pool.
-                    let made = tokio::time::timeout(
-                        self.options.connection_timeout,
-                        self.establish_pg(),
-                    )
-                    .await
-                    .map_err(|_| DbError::Unavailable {
-                        url: self.url.to_string(),
-                        reason: format!(
-                            "no answer within {:?}",
-                            self.options.connection_timeout
-                        ),
-                        source: None,
-                    })??;
-                    let _ = pool.add(made);
-                }
-                Conn::Postgres(pool.get_owned().await?)
-            }
+            crate::pool::Pool::Postgres(pool) => Conn::Postgres(pool.get_owned().await?),
             crate::pool::Pool::Sqlite(pool) => Conn::Sqlite(pool.get_owned().await?),
         };
         Ok(conn)
