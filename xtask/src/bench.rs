@@ -40,6 +40,11 @@ pub(crate) enum Scale {
     #[value(name = "1m")]
     #[serde(rename = "1m")]
     Large,
+    /// 10^3 + 10^3 with a few runs each, on the binaries of the build the task runs from:
+    /// proof that every scenario runs (what CI does), not a measurement.
+    #[value(name = "smoke")]
+    #[serde(rename = "smoke")]
+    Smoke,
 }
 
 impl Scale {
@@ -47,6 +52,7 @@ impl Scale {
         match self {
             Scale::Small => "10k",
             Scale::Large => "1m",
+            Scale::Smoke => "smoke",
         }
     }
 
@@ -54,6 +60,7 @@ impl Scale {
         let n = match self {
             Scale::Small => 10_000,
             Scale::Large => 1_000_000,
+            Scale::Smoke => 1_000,
         };
         HomeSpec {
             locations: n,
@@ -64,12 +71,18 @@ impl Scale {
 
     /// Runs of an in-process scenario of milliseconds.
     pub(crate) fn runs_fast(self) -> usize {
-        200
+        match self {
+            Scale::Smoke => 10,
+            _ => 200,
+        }
     }
 
     /// Runs of a whole-process scenario of milliseconds.
     pub(crate) fn runs_process(self) -> usize {
-        30
+        match self {
+            Scale::Smoke => 3,
+            _ => 30,
+        }
     }
 
     /// Runs of a scenario of about a second.
@@ -77,6 +90,7 @@ impl Scale {
         match self {
             Scale::Small => 20,
             Scale::Large => 7,
+            Scale::Smoke => 2,
         }
     }
 
@@ -84,7 +98,7 @@ impl Scale {
     pub(crate) fn runs_bulk(self) -> usize {
         match self {
             Scale::Small => 3,
-            Scale::Large => 2,
+            Scale::Large | Scale::Smoke => 2,
         }
     }
 
@@ -93,13 +107,14 @@ impl Scale {
         match self {
             Scale::Small => 2,
             Scale::Large => 10,
+            Scale::Smoke => 1,
         }
     }
 
     /// How many rows of the exported CSV the import scenario reads (`None`: all).
     pub(crate) fn import_rows(self) -> Option<usize> {
         match self {
-            Scale::Small => None,
+            Scale::Small | Scale::Smoke => None,
             Scale::Large => Some(50_000),
         }
     }
@@ -143,22 +158,20 @@ pub(crate) async fn run(args: Args) -> anyhow::Result<()> {
         let names: Vec<&str> = SCENARIOS.iter().map(|s| s.name).collect();
         bail!("no scenario {unknown}; scenarios: {}", names.join(", "));
     }
-    if cfg!(debug_assertions) {
+    let inventory = if args.scale == Scale::Smoke {
+        build_binaries_here()?
+    } else if cfg!(debug_assertions) {
         return rerun_in_release(&args);
-    }
-    let inventory = release_dir().join("inventory");
-    if !inventory.exists() {
-        bail!(
-            "{} is missing: build it with `cargo build --release -p inventory-cli`",
-            inventory.display()
-        );
-    }
-    let api = inventory.with_file_name("inventory-api");
-    if !api.exists() {
-        bail!(
-            "{} is missing: build it with `cargo build --release -p inventory-api`",
-            api.display()
-        );
+    } else {
+        release_dir().join("inventory")
+    };
+    for binary in [&inventory, &inventory.with_file_name("inventory-api")] {
+        if !binary.exists() {
+            bail!(
+                "{} is missing: build it with `cargo build --release -p inventory-cli -p inventory-api`",
+                binary.display()
+            );
+        }
     }
     let start = Instant::now();
     let data = Arc::new(home_data(&args.scale.spec()));
@@ -345,6 +358,28 @@ fn release_dir() -> std::path::PathBuf {
         .map(std::path::PathBuf::from)
         .unwrap_or_else(|| crate::project_root().join("target"))
         .join("release")
+}
+
+/// Builds `inventory` and `inventory-api` in the profile this task was built in (for the
+/// smoke run) and returns the path of `inventory`, beside this task's own binary.
+fn build_binaries_here() -> anyhow::Result<std::path::PathBuf> {
+    let mut cmd = Command::new(crate::cargo());
+    cmd.current_dir(crate::project_root()).args([
+        "build",
+        "--quiet",
+        "-p",
+        "inventory-cli",
+        "-p",
+        "inventory-api",
+    ]);
+    if !cfg!(debug_assertions) {
+        cmd.arg("--release");
+    }
+    if !cmd.status().context("building the binaries")?.success() {
+        bail!("building inventory and inventory-api failed");
+    }
+    let exe = std::env::current_exe().context("finding this task's binary")?;
+    Ok(exe.with_file_name("inventory"))
 }
 
 /// Builds the release binaries and runs this task from the release build: only optimised

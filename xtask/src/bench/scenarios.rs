@@ -276,7 +276,7 @@ fn integrity(b: &mut Bench) -> Outcome<'_> {
     Box::pin(async move {
         let (samples, rss) = b.cli_runs(&["db", "integrity"], b.scale.runs_heavy())?;
         let (time, memory) = match (b.scale, b.backend) {
-            (Scale::Small, _) => (25.0, 200.0),
+            (Scale::Small | Scale::Smoke, _) => (25.0, 200.0),
             (Scale::Large, Backend::Sqlite) => (1500.0, 200.0),
             (Scale::Large, Backend::Postgres) => (800.0, 200.0),
         };
