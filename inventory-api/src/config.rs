@@ -11,6 +11,13 @@ use inventory_db::{DatabaseUrl, DbError};
 pub const DEFAULT_MAX_BODY: usize = 1024 * 1024;
 /// Largest `--max-body` accepted: bodies are held in memory while they are read.
 pub const MAX_MAX_BODY: usize = 1024 * 1024 * 1024;
+/// Default `--header-read-timeout`, in seconds: a client has this long to send a request's
+/// headers, from its first byte (or, on an idle connection, from the end of the last
+/// response) on; then the connection is closed.
+pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+/// Default `--max-connections`: connections open at once. Past it, new connections wait
+/// in the kernel's queue until one closes.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 16_384;
 
 /// `inventory-api`: the HTTP server of Home Inventory.
 #[derive(Debug, Parser)]
@@ -64,6 +71,26 @@ pub struct Config {
         value_parser = clap::value_parser!(u64).range(0..=3600)
     )]
     pub shutdown_grace: u64,
+
+    /// Seconds a client has to send a request's headers (idle connections included); then
+    /// the connection is closed. Holds off clients that trickle their headers (slow loris).
+    #[arg(
+        long,
+        env = "INVENTORY_HEADER_READ_TIMEOUT",
+        default_value_t = DEFAULT_HEADER_READ_TIMEOUT_SECS,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub header_read_timeout: u64,
+
+    /// Most connections open at once; further ones wait in the kernel's queue. Also capped
+    /// by the open-files limit (raised to its hard limit at start).
+    #[arg(
+        long,
+        env = "INVENTORY_MAX_CONNECTIONS",
+        default_value_t = DEFAULT_MAX_CONNECTIONS,
+        value_parser = clap::value_parser!(u32).range(1..=1_000_000)
+    )]
+    pub max_connections: u32,
 }
 
 impl Config {
@@ -78,6 +105,11 @@ impl Config {
     /// The grace period for in-flight requests at shutdown.
     pub fn grace(&self) -> Duration {
         Duration::from_secs(self.shutdown_grace)
+    }
+
+    /// How long a client may take to send a request's headers.
+    pub fn header_timeout(&self) -> Duration {
+        Duration::from_secs(self.header_read_timeout)
     }
 
     /// What the request handlers need to know.
@@ -250,6 +282,8 @@ mod tests {
         assert_eq!(config.max_body, DEFAULT_MAX_BODY);
         assert_eq!(config.session_days, 30);
         assert_eq!(config.shutdown_grace, 10);
+        assert_eq!(config.header_read_timeout, DEFAULT_HEADER_READ_TIMEOUT_SECS);
+        assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert!(config.cors_origins.is_empty());
         assert!(!config.migrate);
     }

@@ -163,6 +163,11 @@ pub enum IfMatch {
 /// Longest `If-Match` accepted: a client does not need more to name a few versions.
 const MAX_IF_MATCH: usize = 4096;
 
+/// What [`IfMatch::parse`] accepts, for the OpenAPI document: `*`, or a comma-separated
+/// list of entity tags (`"12-5f3a"`, `W/"12-5f3a"`), empty list elements allowed.
+pub const IF_MATCH_PATTERN: &str =
+    r#"^(?:[ \t]*\*[ \t]*|[ \t,]*(?:W/)?"[^"]*"(?:[ \t]*,[ \t,]*(?:W/)?"[^"]*")*[ \t,]*)$"#;
+
 impl IfMatch {
     /// Parses the `If-Match` header fields (`*`, or a list of entity tags).
     pub fn parse<'a>(values: impl IntoIterator<Item = &'a HeaderValue>) -> Result<Self, String> {
@@ -247,7 +252,12 @@ impl IntoParams for IfMatch {
                 "Only if the resource is still at this version: the `ETag` of an earlier \
                  response, or `*`. Otherwise 412.",
             ))
-            .schema(Some(ObjectBuilder::new().schema_type(Type::String)))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(IF_MATCH_PATTERN))
+                    .max_length(Some(MAX_IF_MATCH)),
+            ))
             .build()]
     }
 }

@@ -101,7 +101,8 @@ pub(crate) fn body_rejection(e: BytesRejection, limit: usize) -> ApiError {
 }
 
 /// Parses a JSON document: syntax errors are 400, well-formed JSON of the wrong shape 422
-/// naming the field.
+/// naming the field. Every request body is an object: serde would also take an array of
+/// the fields in order (`[null, null]`), which the API does not document, so that is 422.
 pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let mut de = serde_json::Deserializer::from_slice(bytes);
     let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
@@ -111,6 +112,12 @@ pub(crate) fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     })?;
     de.end()
         .map_err(|e| ApiError::bad_request(format!("malformed JSON: {e}")))?;
+    if bytes.trim_ascii_start().first() != Some(&b'{') {
+        return Err(ApiError::validation(vec![FieldError {
+            field: "body".to_string(),
+            message: "the body must be a JSON object".to_string(),
+        }]));
+    }
     Ok(value)
 }
 

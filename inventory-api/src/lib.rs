@@ -112,6 +112,10 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(middleware::route_method_not_allowed)
         .layer(Extension(routes::docs::OpenApiJson(json.into())))
         .layer(DefaultBodyLimit::max(settings.max_body))
+        .layer(axum::middleware::from_fn_with_state(
+            middleware::MaxBody(settings.max_body),
+            middleware::refuse_oversize_body,
+        ))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(axum::middleware::from_fn(middleware::problem_backstop));
     let router = match cors(&settings.cors_origins) {

@@ -144,6 +144,29 @@ pub async fn problem_backstop(req: Request, next: Next) -> Response {
     fresh
 }
 
+/// The `--max-body` limit, for [`refuse_oversize_body`].
+#[derive(Clone, Copy, Debug)]
+pub struct MaxBody(pub usize);
+
+/// A request whose `Content-Length` is larger than `--max-body` is refused (413) before any
+/// of its body is read. A body without a length (chunked) is cut off at the limit by the
+/// extractors that read it (`DefaultBodyLimit`).
+pub async fn refuse_oversize_body(
+    State(MaxBody(limit)): State<MaxBody>,
+    req: Request,
+    next: Next,
+) -> Response {
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit as u64) {
+        return ApiError::payload_too_large(limit).into_response();
+    }
+    next.run(req).await
+}
+
 fn method_not_allowed(headers: &HeaderMap) -> ApiError {
     match headers.get(header::ALLOW).and_then(|v| v.to_str().ok()) {
         Some(allow) if !allow.is_empty() => {

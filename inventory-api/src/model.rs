@@ -842,7 +842,7 @@ pub struct NewToken {
     /// What it is for.
     #[serde(default)]
     #[schema(
-        max_length = 10000,
+        max_length = 255,
         pattern = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]*$",
         example = "backup script"
     )]

@@ -2,14 +2,13 @@
 //! schema), listen, serve until SIGTERM/SIGINT, let in-flight requests finish within the
 //! grace period, close the database (on SQLite that checkpoints the WAL).
 
-use std::future::IntoFuture;
 use std::io::IsTerminal;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::Router;
 use inventory_db::{redact_url, Backend, Database, DatabaseUrl, DbError, PoolOptions};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tracing_subscriber::EnvFilter;
 
 use crate::{app, AppState, Config};
@@ -103,8 +102,7 @@ pub async fn run(config: Config) -> Result<(), Fatal> {
         .map_err(|e| Fatal::usage(db_message(&e)))?;
     tracing::info!(database = %url, "opening the database");
     let db = open(&config, &url).await?;
-    let listener = TcpListener::bind(config.bind)
-        .await
+    let listener = listen(config.bind)
         .map_err(|e| Fatal::usage(format!("cannot listen on {}: {e}", config.bind)))?;
     let local = listener
         .local_addr()
@@ -117,7 +115,17 @@ pub async fn run(config: Config) -> Result<(), Fatal> {
         .map_err(|e| Fatal::usage(format!("cannot listen for signals: {e}")))?;
     let router = app(AppState::new(db.clone(), config.settings()));
     tracing::info!("listening on http://{local}");
-    serve(listener, router, signal, config.grace()).await?;
+    let limits = Limits {
+        header_timeout: config.header_timeout(),
+        max_connections: raise_open_files_limit(config.max_connections as usize),
+        grace: config.grace(),
+    };
+    tracing::info!(
+        header_read_timeout_secs = limits.header_timeout.as_secs(),
+        max_connections = limits.max_connections,
+        "connection limits"
+    );
+    serve(listener, router, signal, limits).await?;
     close(db).await;
     tracing::info!("stopped");
     Ok(())
@@ -139,41 +147,150 @@ async fn close(db: Database) {
     drop(db);
 }
 
+/// How connections are served: the limits [`serve`] applies to every connection.
+#[derive(Clone, Copy, Debug)]
+struct Limits {
+    /// How long a client may take to send a request's headers.
+    header_timeout: Duration,
+    /// Connections open at once.
+    max_connections: usize,
+    /// After the signal, how long requests in flight may take.
+    grace: Duration,
+}
+
+/// Connections the kernel completes and queues for the accept loop (Linux caps it at
+/// `net.core.somaxconn`): a burst of connections larger than this has handshakes dropped.
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// The listening socket, with room for a burst of connections ([`LISTEN_BACKLOG`]; tokio's
+/// `bind` asks for 1024).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
+/// File descriptors kept free of connections: the database pool, the SQLite files, logs.
+const RESERVED_FDS: u64 = 64;
+
+/// Raises the soft open-files limit to the hard one (each connection is a file
+/// descriptor), and returns how many connections that leaves room for.
+fn raise_open_files_limit(wanted: usize) -> usize {
+    use rustix::process::{getrlimit, setrlimit, Resource};
+    let mut limit = getrlimit(Resource::Nofile);
+    if limit.current < limit.maximum {
+        let before = limit.current;
+        limit.current = limit.maximum;
+        match setrlimit(Resource::Nofile, limit) {
+            Ok(()) => tracing::debug!(?before, now = ?limit.current, "raised the open-files limit"),
+            Err(e) => {
+                tracing::warn!(error = %e, "could not raise the open-files limit");
+                limit = getrlimit(Resource::Nofile);
+            }
+        }
+    }
+    let Some(files) = limit.current else {
+        return wanted;
+    };
+    let room = usize::try_from(files.saturating_sub(RESERVED_FDS).max(1)).unwrap_or(usize::MAX);
+    if room < wanted {
+        tracing::warn!(
+            max_connections = wanted,
+            open_files_limit = files,
+            "the open-files limit leaves room for {room} connections only"
+        );
+    }
+    wanted.min(room)
+}
+
 /// Serves until a signal, then stops accepting and waits up to `grace` for open requests.
+///
+/// HTTP/1.1 connections through hyper directly (axum's `serve` sets no header-read
+/// timeout): each connection has `header_timeout` to send a request's headers, and at most
+/// `max_connections` are open at once; past that, the listener is not polled, so further
+/// clients wait in the kernel's accept queue.
 async fn serve(
     listener: TcpListener,
     router: Router,
     signal: ShutdownSignal,
-    grace: Duration,
+    limits: Limits,
 ) -> Result<(), Fatal> {
-    let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
-    let server = axum::serve(
-        listener,
-        router.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
-        signal.recv().await;
-        tracing::info!(
-            grace_secs = grace.as_secs(),
-            "shutting down: no new connections, waiting for requests in flight"
-        );
-        let _ = stopping_tx.send(());
-    })
-    .into_future();
-    let grace_over = async {
-        match stopping_rx.await {
-            Ok(()) => tokio::time::sleep(grace).await,
-            // The server ended without a signal: the other branch has finished.
-            Err(_) => std::future::pending().await,
-        }
-    };
+    use hyper_util::rt::{TokioIo, TokioTimer};
+    use hyper_util::server::graceful::GracefulShutdown;
+    use std::sync::Arc;
+    use tower::Service;
+
+    let slots = Arc::new(tokio::sync::Semaphore::new(limits.max_connections));
+    let graceful = GracefulShutdown::new();
+    let mut http = hyper::server::conn::http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(limits.header_timeout);
+    let signal = signal.recv();
+    tokio::pin!(signal);
+    loop {
+        let permit = tokio::select! {
+            () = &mut signal => break,
+            permit = slots.clone().acquire_owned() => permit,
+        };
+        let Ok(permit) = permit else { break };
+        let (stream, remote) = tokio::select! {
+            () = &mut signal => break,
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    accept_error(e).await;
+                    continue;
+                }
+            },
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service =
+            hyper::service::service_fn(move |mut req: hyper::Request<hyper::body::Incoming>| {
+                req.extensions_mut()
+                    .insert(axum::extract::ConnectInfo(remote));
+                let mut router = router.clone();
+                async move { router.call(req.map(axum::body::Body::new)).await }
+            });
+        let connection = graceful.watch(http.serve_connection(TokioIo::new(stream), service));
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+            drop(permit);
+        });
+    }
+    drop(listener);
+    tracing::info!(
+        grace_secs = limits.grace.as_secs(),
+        "shutting down: no new connections, waiting for requests in flight"
+    );
     tokio::select! {
-        served = server => served.map_err(|e| Fatal::usage(format!("server error: {e}"))),
-        () = grace_over => {
+        () = graceful.shutdown() => {}
+        () = tokio::time::sleep(limits.grace) => {
             tracing::warn!("grace period over: closing the connections still open");
-            Ok(())
         }
     }
+    Ok(())
+}
+
+/// An accept that failed: a connection reset before it was accepted is nothing; anything
+/// else (out of file descriptors) is logged and waited out, so as not to spin.
+async fn accept_error(e: std::io::Error) {
+    use std::io::ErrorKind;
+    if matches!(
+        e.kind(),
+        ErrorKind::ConnectionRefused | ErrorKind::ConnectionAborted | ErrorKind::ConnectionReset
+    ) {
+        return;
+    }
+    tracing::warn!(error = %e, "accepting a connection failed; retrying in 1 s");
+    tokio::time::sleep(Duration::from_secs(1)).await;
 }
 
 /// SIGTERM and SIGINT, listened for from creation on (so that a signal arriving between

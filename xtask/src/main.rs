@@ -2,6 +2,7 @@
 
 mod bench;
 mod crash;
+mod fuzz_api;
 mod http;
 mod migrate;
 mod pg;
@@ -54,6 +55,10 @@ enum Task {
     /// backend (two API processes on one PostgreSQL): no 5xx, every 409/412 a real conflict,
     /// none slower than 2 s, integrity clean.
     Soak(soak::Args),
+    /// Schemathesis (pinned, from PyPI, in target/fuzz-api/venv) against the API's OpenAPI
+    /// document on each backend: no 5xx, every response, status and content type as
+    /// documented.
+    FuzzApi(fuzz_api::Args),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -73,6 +78,7 @@ fn main() -> anyhow::Result<()> {
                     Task::Bench(args) => bench::run(args).await,
                     Task::Crash(args) => crash::run(args).await,
                     Task::Soak(args) => soak::run(args).await,
+                    Task::FuzzApi(args) => fuzz_api::run(args).await,
                     Task::Test { .. } | Task::UiTest => unreachable!("handled above"),
                 }
             })

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 
 use super::{page_request, text_filter};
 use crate::auth::{Reader, Writer};
-use crate::error::ApiError;
+use crate::error::{ApiError, FieldError};
 use crate::etag::{precondition, Created, IfMatch, One};
 use crate::extract::{Json, Path, Query};
 use crate::model::{
@@ -349,13 +349,16 @@ async fn move_location(
     Ok(One(moved.into()))
 }
 
+/// Largest `depth` of a tree (the document's `int32` range; no tree is nearly as deep).
+const MAX_TREE_DEPTH: u32 = i32::MAX as u32;
+
 /// How deep a tree to show.
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct TreeQuery {
     /// Levels below the location (0: the location alone); every level when absent.
-    #[param(minimum = 0)]
+    #[param(minimum = 0, maximum = 2147483647)]
     pub depth: Option<u32>,
 }
 
@@ -375,6 +378,12 @@ async fn location_tree(
     Path(id): Path<LocationId>,
     Query(query): Query<TreeQuery>,
 ) -> Result<Response, ApiError> {
+    if query.depth.is_some_and(|d| d > MAX_TREE_DEPTH) {
+        return Err(ApiError::validation(vec![FieldError {
+            field: "depth".to_string(),
+            message: format!("depth is at most {MAX_TREE_DEPTH}"),
+        }]));
+    }
     let outline = state.db().location_outline(Some(id), query.depth).await?;
     // Written iteratively: a tree of any depth costs no stack.
     let mut body = Vec::with_capacity(outline.nodes().len() * 200);

@@ -91,6 +91,23 @@ api_tests! {
         assert_eq!(r.problem().errors[0].field, "password");
     }
 
+    async fn a_json_array_in_place_of_the_object_is_a_422_problem_and_writes_nothing(t: &TestApp) {
+        // serde takes a struct's fields in order from an array: `[null, null]` made a token.
+        let token = t.token("ann", Role::Member).await;
+        let before = t.ok("/api/v1/tokens", &token).await["items"].as_array().unwrap().len();
+        for body in [json!([null, null]), json!(["label", "read"]), json!([])] {
+            let r = t.post_body("/api/v1/tokens", &token, &body).await;
+            assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
+            let p = r.problem();
+            assert_eq!((p.problem_type.as_str(), p.errors[0].field.as_str()), ("/problems/validation", "body"));
+        }
+        let r = t.post_body("/api/v1/categories", &token, &json!(["Tools"])).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        let after = t.ok("/api/v1/tokens", &token).await["items"].as_array().unwrap().len();
+        assert_eq!(after, before, "no token was made");
+        assert_eq!(t.ok("/api/v1/categories", &token).await["items"], json!([]));
+    }
+
     async fn a_body_over_the_limit_is_a_413_problem(t: &TestApp) {
         // Default limit, 1 MiB: a well-formed JSON body one byte over it.
         let padding = "x".repeat(1024 * 1024);

@@ -316,6 +316,15 @@ api_tests! {
         assert_eq!(t.delete_as(&format!("{LOCATIONS}/{}", home.garage), &viewer).await.status, StatusCode::FORBIDDEN);
     }
 
+    async fn a_tree_depth_past_the_documented_int32_range_is_a_422_problem(t: &TestApp) {
+        let (token, home) = t.home().await;
+        let deepest = t.get_as(&format!("{LOCATIONS}/{}/tree?depth=2147483647", home.house), &token).await;
+        assert_eq!(deepest.status, StatusCode::OK);
+        let r = t.get_as(&format!("{LOCATIONS}/{}/tree?depth=2147483648", home.house), &token).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.problem().errors[0].field, "depth");
+    }
+
     async fn tree_nests_children_by_name_down_to_a_depth(t: &TestApp) {
         let (token, home) = t.home().await;
         t.create(LOCATIONS, &token, &json!({"name": "Attic", "location_type": "ROOM", "parent_id": home.house})).await;

@@ -38,6 +38,45 @@ api_tests! {
 }
 
 #[test]
+fn if_match_is_documented_as_the_entity_tags_the_server_parses() {
+    let doc = serde_json::to_value(inventory_api::openapi()).unwrap();
+    let mut seen = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let Some(params) = op["parameters"].as_array() else {
+                continue;
+            };
+            for p in params.iter().filter(|p| p["name"] == "If-Match") {
+                assert_eq!(
+                    p["schema"]["pattern"],
+                    inventory_api::etag::IF_MATCH_PATTERN,
+                    "{method} {path}"
+                );
+                assert_eq!(p["schema"]["maxLength"], 4096, "{method} {path}");
+                seen += 1;
+            }
+        }
+    }
+    assert!(seen >= 10, "If-Match on {seen} operations");
+}
+
+#[test]
+fn tree_depth_is_documented_within_the_range_the_server_takes() {
+    let doc = serde_json::to_value(inventory_api::openapi()).unwrap();
+    let params = doc["paths"]["/api/v1/locations/{id}/tree"]["get"]["parameters"]
+        .as_array()
+        .unwrap();
+    let depth = params.iter().find(|p| p["name"] == "depth").unwrap();
+    assert_eq!(
+        (
+            depth["schema"]["minimum"].as_i64(),
+            depth["schema"]["maximum"].as_i64()
+        ),
+        (Some(0), Some(2147483647))
+    );
+}
+
+#[test]
 fn the_openapi_document_is_valid_openapi_3_1() {
     let doc = serde_json::to_value(inventory_api::openapi()).unwrap();
     assert_eq!(doc["openapi"], "3.1.0");

@@ -9,6 +9,16 @@ use crate::common::TestApp;
 const TOKENS: &str = "/api/v1/tokens";
 
 api_tests! {
+    async fn a_label_over_255_characters_is_a_422_problem_on_every_backend(t: &TestApp) {
+        // PostgreSQL's VARCHAR(255) refused it with a 500; SQLite stored it.
+        let token = t.token("ann", Role::Member).await;
+        let r = t.post_body(TOKENS, &token, &json!({"label": "é".repeat(256)})).await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(r.problem().errors[0].field, "label");
+        let made = t.create(TOKENS, &token, &json!({"label": "é".repeat(255)})).await;
+        assert_eq!(made["label"].as_str().map(|l| l.chars().count()), Some(255));
+    }
+
     async fn a_created_token_shows_its_secret_once_and_authenticates(t: &TestApp) {
         let token = t.token("mo", Role::Member).await;
         let r = t.post_body(TOKENS, &token, &json!({"label": "backup script", "scope": "read"})).await;

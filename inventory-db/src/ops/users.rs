@@ -132,6 +132,9 @@ pub async fn create_user(
         .to_user()
 }
 
+/// Longest token label, in characters: the column is `VARCHAR(255)` on both backends.
+pub const TOKEN_LABEL_MAX_CHARS: usize = 255;
+
 /// Creates a token for a user; the secret is in the result and nowhere else.
 pub async fn create_token(
     conn: &mut Conn,
@@ -139,6 +142,18 @@ pub async fn create_token(
     spec: &TokenSpec,
 ) -> Result<CreatedToken, DbError> {
     let label = inventory_core::validate_description("label", spec.label.as_deref())?;
+    if let Some(actual) = label
+        .as_deref()
+        .map(|l| l.chars().count())
+        .filter(|n| *n > TOKEN_LABEL_MAX_CHARS)
+    {
+        return Err(inventory_core::ValidationError::TooLong {
+            field: "label".to_string(),
+            max: TOKEN_LABEL_MAX_CHARS,
+            actual,
+        }
+        .into());
+    }
     if UserRecord::find(conn, user_id).await?.is_none() {
         return Err(DbError::not_found(Entity::User, user_id));
     }
