@@ -24,8 +24,8 @@ pub use item::{
 pub use location_type::{LocationType, ParseLocationTypeError};
 pub use rules::{RuleViolation, TypeRules};
 pub use tree::{
-    check_move, parse_location_ref, parse_path, path_keys, Forest, LocationRef, LocationRow,
-    MoveError, MoveTarget, TreeError, MAX_PATH_SEGMENTS, PATH_SEPARATOR,
+    check_move, parse_location_ref, parse_path, path_keys, preorder_of, Forest, LocationRef,
+    LocationRow, MoveError, MoveTarget, TreeError, MAX_PATH_SEGMENTS, PATH_SEPARATOR,
 };
 pub use user::{validate_password, validate_username, Permission, Role, Scope, UserId};
 pub use validate::{

@@ -22,6 +22,77 @@ pub struct LocationRow {
     pub name: String,
 }
 
+/// The depth-first pre-order of rows given as `(id, parent_id, name key)` — siblings by
+/// `(name key, id)` — as `(row index, depth)` pairs, at most `max_depth` levels below the
+/// tops. A top is a row whose parent is `None` or not among the rows; rows that no top
+/// reaches (members of a parent cycle in damaged data) are left out. Linear memory, no
+/// hashing: ids are looked up by binary search when the rows come sorted by id (as a
+/// whole-table read returns them), through a sorted index otherwise.
+pub fn preorder_of(
+    rows: &[(LocationId, Option<LocationId>, &str)],
+    max_depth: Option<usize>,
+) -> Vec<(usize, usize)> {
+    let n = rows.len();
+    let sorted = rows.windows(2).all(|w| w[0].0 < w[1].0);
+    let by_id: Vec<usize> = if sorted {
+        Vec::new()
+    } else {
+        let mut order: Vec<usize> = (0..n).collect();
+        order.sort_unstable_by_key(|&i| rows[i].0);
+        order
+    };
+    let index_of = |id: LocationId| -> Option<usize> {
+        if sorted {
+            rows.binary_search_by_key(&id, |r| r.0).ok()
+        } else {
+            by_id
+                .binary_search_by_key(&id, |&i| rows[i].0)
+                .ok()
+                .map(|k| by_id[k])
+        }
+    };
+    // Children as one array of row indexes grouped by parent (counting sort).
+    let parents: Vec<Option<usize>> = rows.iter().map(|r| r.1.and_then(index_of)).collect();
+    let mut start = vec![0usize; n + 1];
+    for p in parents.iter().flatten() {
+        start[p + 1] += 1;
+    }
+    for i in 0..n {
+        start[i + 1] += start[i];
+    }
+    let mut fill = start.clone();
+    let mut children = vec![0usize; start[n]];
+    let mut tops = Vec::new();
+    for (i, p) in parents.iter().enumerate() {
+        match p {
+            Some(p) => {
+                children[fill[*p]] = i;
+                fill[*p] += 1;
+            }
+            None => tops.push(i),
+        }
+    }
+    let by_key = |a: &usize, b: &usize| (rows[*a].2, rows[*a].0).cmp(&(rows[*b].2, rows[*b].0));
+    for i in 0..n {
+        children[start[i]..start[i + 1]].sort_unstable_by(by_key);
+    }
+    tops.sort_unstable_by(by_key);
+    let mut out = Vec::with_capacity(n);
+    let mut stack: Vec<(usize, usize)> = tops.iter().rev().map(|&t| (t, 0)).collect();
+    while let Some((i, depth)) = stack.pop() {
+        out.push((i, depth));
+        if max_depth.is_none_or(|m| depth < m) {
+            stack.extend(
+                children[start[i]..start[i + 1]]
+                    .iter()
+                    .rev()
+                    .map(|&c| (c, depth + 1)),
+            );
+        }
+    }
+    out
+}
+
 /// Separates the names in a full path: `My House / Living Room / Shelf 2`.
 pub const PATH_SEPARATOR: &str = " / ";
 
@@ -683,6 +754,37 @@ mod tests {
     #![allow(clippy::unwrap_used)]
 
     use super::*;
+    #[test]
+    fn preorder_of_matches_the_forest_and_skips_cycles() {
+        let rows = [
+            (5, None, "house"),
+            (2, Some(5), "b room"),
+            (9, Some(5), "a room"),
+            (3, Some(9), "box"),
+            (7, Some(11), "detached"),
+            (1, None, "attic"),
+            (20, Some(21), "loop a"),
+            (21, Some(20), "loop b"),
+        ];
+        let order: Vec<(LocationId, usize)> = preorder_of(&rows, None)
+            .into_iter()
+            .map(|(i, d)| (rows[i].0, d))
+            .collect();
+        assert_eq!(order, vec![(1, 0), (7, 0), (5, 0), (9, 1), (3, 2), (2, 1)]);
+        let shallow: Vec<LocationId> = preorder_of(&rows, Some(1))
+            .into_iter()
+            .map(|(i, _)| rows[i].0)
+            .collect();
+        assert_eq!(shallow, vec![1, 7, 5, 9, 2]);
+        let mut sorted = rows.to_vec();
+        sorted.sort_by_key(|r| r.0);
+        let again: Vec<(LocationId, usize)> = preorder_of(&sorted, None)
+            .into_iter()
+            .map(|(i, d)| (sorted[i].0, d))
+            .collect();
+        assert_eq!(again, order);
+    }
+
     use LocationType::{Container, House, Room, Shelf};
 
     fn row(

@@ -60,6 +60,28 @@ macro_rules! db_run {
 }
 pub(crate) use db_run;
 
+/// Loads every row of `$query` (a `'static` query: built of owned binds) as `Vec<T>`. On
+/// SQLite the rows are read on the connection's own thread straight from the engine:
+/// `db_run!` with diesel-async's `load` first copies every value of every row into owned
+/// rows, which costs more than the read itself for whole-table and whole-subtree reads.
+macro_rules! db_load {
+    ($conn:expr, $query:expr) => {
+        match $conn {
+            $crate::conn::Conn::Postgres(pooled) => {
+                let c: &mut diesel_async::AsyncPgConnection = &mut *pooled;
+                diesel_async::RunQueryDsl::load($query, c).await
+            }
+            $crate::conn::Conn::Sqlite(pooled) => {
+                let c: &mut $crate::pool::SqliteConn = &mut *pooled;
+                let query = $query;
+                c.spawn_blocking(move |c| diesel::RunQueryDsl::load(query, c))
+                    .await
+            }
+        }
+    };
+}
+pub(crate) use db_load;
+
 /// SQL whose text differs between the two engines (kept in `sql/postgres` and `sql/sqlite`).
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Dialect {

@@ -286,14 +286,7 @@ pub(crate) async fn location_page(
 
 /// Category names for the item forms' suggestions (at most 200).
 pub(crate) async fn category_names(state: &AppState) -> Result<Vec<String>, DbError> {
-    Ok(state
-        .db()
-        .list_categories()
-        .await?
-        .into_iter()
-        .take(200)
-        .map(|c| c.category.name)
-        .collect())
+    state.db().category_names(200).await
 }
 
 /// `GET /locations/{id}`.

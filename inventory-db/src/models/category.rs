@@ -128,6 +128,17 @@ impl Category {
         })?)
     }
 
+    /// The first `limit` names, by name key (one indexed read; no counts).
+    pub(crate) async fn names(conn: &mut Conn, limit: i64) -> Result<Vec<String>, DbError> {
+        Ok(db_run!(conn, |c| {
+            let query = cat::categories
+                .select(cat::name)
+                .order(cat::name_key)
+                .limit(limit);
+            query.load(c).await
+        })?)
+    }
+
     /// Deletes a category; its items keep existing, without one (`ON DELETE SET NULL`).
     pub(crate) async fn delete(conn: &mut Conn, id: CategoryId) -> Result<usize, DbError> {
         Ok(db_run!(conn, |c| {

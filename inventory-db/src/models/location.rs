@@ -8,9 +8,9 @@ use diesel_async::RunQueryDsl;
 use inventory_core::{LocationId, LocationType};
 use serde::Serialize;
 
-use crate::conn::{db_run, Conn, Dialect};
+use crate::conn::{db_load, db_run, Conn, Dialect};
 use crate::error::{DbError, Entity};
-use crate::models::{id_list, lower, Cached, Count, UNLIMITED_DEPTH};
+use crate::models::{id_list, Cached, Count, Stamp, UNLIMITED_DEPTH};
 use crate::schema::locations::{self, dsl as l};
 
 /// A row of `locations` (what queries read, restores insert and backups write).
@@ -241,10 +241,14 @@ impl LocationRecord {
         after_id: i64,
         limit: i64,
     ) -> Result<Vec<Self>, DbError> {
+        // Compared with the name key: case-insensitive for every script, and, with the
+        // parent, answered from the sibling-name index (parent, name key) without reading
+        // a row that does not match — a filter over thousands of top-level locations
+        // would otherwise read one table page per location.
         let pattern = filter
             .name_contains
             .as_deref()
-            .and_then(super::like_pattern);
+            .and_then(|text| super::like_pattern(&inventory_core::name_key(text)));
         if pattern.as_deref().is_some_and(|p| !super::may_be_stored(p)) {
             return Ok(Vec::new());
         }
@@ -257,14 +261,33 @@ impl LocationRecord {
             if let Some(t) = filter.location_type {
                 query = query.filter(l::location_type.eq(t.as_str()));
             }
-            if filter.roots_only {
-                query = query.filter(l::parent_id.is_null());
-            }
-            if let Some(p) = filter.parent_id {
-                query = query.filter(l::parent_id.eq(p));
+            // With a name, the parent goes as the sibling-name index's own expression (and
+            // only so: with the plain column the planner walks the parent index instead),
+            // so that the index (parent, name key) answers the whole filter. Ids start at
+            // 1, so `COALESCE(parent_id, 0) = 0` is "a root".
+            let indexed_parent = match (filter.roots_only, filter.parent_id) {
+                (true, None) => Some(0),
+                (false, Some(p)) if p > 0 => Some(p),
+                _ => None,
+            };
+            match indexed_parent.filter(|_| pattern.is_some()) {
+                Some(p) => {
+                    query = query.filter(
+                        diesel::dsl::sql::<diesel::sql_types::Bool>("COALESCE(parent_id, 0) = ")
+                            .bind::<BigInt, _>(p),
+                    );
+                }
+                None => {
+                    if filter.roots_only {
+                        query = query.filter(l::parent_id.is_null());
+                    }
+                    if let Some(p) = filter.parent_id {
+                        query = query.filter(l::parent_id.eq(p));
+                    }
+                }
             }
             if let Some(pattern) = &pattern {
-                query = query.filter(lower(l::name).like(pattern.clone()).escape('\\'));
+                query = query.filter(l::name_key.like(pattern.clone()).escape('\\'));
             }
             if let Some(t) = updated_since {
                 query = query.filter(l::updated_at.ge(t));
@@ -289,32 +312,47 @@ impl LocationRecord {
         })?)
     }
 
-    /// A location and its descendants down to `max_depth` levels (`None`: every root's
-    /// tree), in no particular order.
+    /// A location and its descendants down to `max_depth` levels (`None`: every row of
+    /// the table, by id, read a page at a time without a walk: a plain scan is an order of
+    /// magnitude faster than a recursive walk over the whole table, and the program orders
+    /// the rows itself), in no particular order.
     pub(crate) async fn subtree(
         conn: &mut Conn,
         root: Option<LocationId>,
         max_depth: Option<u32>,
-    ) -> Result<Vec<LocationRecord>, DbError> {
+    ) -> Result<Vec<OutlineRow>, DbError> {
+        let Some(id) = root else {
+            let mut all: Vec<OutlineRow> = Vec::new();
+            let mut after = i64::MIN;
+            loop {
+                let query = Cached(
+                    diesel::sql_query(
+                        "SELECT id, name, description, location_type, parent_id, created_at, \
+                         updated_at, name_key FROM locations WHERE id > $1 ORDER BY id LIMIT $2",
+                    )
+                    .bind::<BigInt, _>(after)
+                    .bind::<BigInt, _>(TREE_PAGE),
+                );
+                let page: Vec<OutlineRow> = db_load!(conn, query)?;
+                let done = (page.len() as i64) < TREE_PAGE;
+                if let Some(last) = page.last() {
+                    after = last.id;
+                }
+                all.extend(page);
+                if done {
+                    return Ok(all);
+                }
+            }
+        };
         let depth = max_depth.map_or(UNLIMITED_DEPTH, |d| {
             i32::try_from(d).unwrap_or(i32::MAX).min(UNLIMITED_DEPTH)
         });
-        Ok(match root {
-            Some(id) => db_run!(conn, |c| {
-                let query = Cached(
-                    diesel::sql_query(include_str!("../sql/subtree.sql"))
-                        .bind::<BigInt, _>(id)
-                        .bind::<Integer, _>(depth),
-                );
-                query.load(c).await
-            })?,
-            None => db_run!(conn, |c| {
-                let query = Cached(
-                    diesel::sql_query(include_str!("../sql/forest.sql")).bind::<Integer, _>(depth),
-                );
-                query.load(c).await
-            })?,
-        })
+        let query = Cached(
+            diesel::sql_query(include_str!("../sql/subtree.sql"))
+                .bind::<BigInt, _>(id)
+                .bind::<Integer, _>(depth),
+        );
+        Ok(db_load!(conn, query)?)
     }
 
     /// Every row's tree columns (id, parent, type, name, name key), by id, in one read.
@@ -337,14 +375,12 @@ impl LocationRecord {
     ) -> Result<(), DbError> {
         let mut after = i64::MIN;
         loop {
-            let page: Vec<TreeColumns> = db_run!(conn, |c| {
-                let query = l::locations
-                    .select((l::id, l::parent_id, l::location_type, l::name, l::name_key))
-                    .filter(l::id.gt(after))
-                    .order(l::id)
-                    .limit(TREE_PAGE);
-                query.load(c).await
-            })?;
+            let query = l::locations
+                .select((l::id, l::parent_id, l::location_type, l::name, l::name_key))
+                .filter(l::id.gt(after))
+                .order(l::id)
+                .limit(TREE_PAGE);
+            let page: Vec<TreeColumns> = db_load!(conn, query)?;
             let done = (page.len() as i64) < TREE_PAGE;
             if let Some(last) = page.last() {
                 after = last.0;
@@ -355,6 +391,27 @@ impl LocationRecord {
             }
         }
     }
+}
+
+/// One row of an outline read: every column, the timestamps read by [`Stamp`].
+#[derive(Debug, QueryableByName)]
+pub(crate) struct OutlineRow {
+    #[diesel(sql_type = BigInt)]
+    pub id: i64,
+    #[diesel(sql_type = Text)]
+    pub name: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub description: Option<String>,
+    #[diesel(sql_type = Text)]
+    pub location_type: String,
+    #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
+    pub parent_id: Option<i64>,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub created_at: Stamp,
+    #[diesel(sql_type = diesel::sql_types::Timestamp)]
+    pub updated_at: Stamp,
+    #[diesel(sql_type = Text)]
+    pub name_key: String,
 }
 
 /// Rows per page of a whole-table read of the tree columns.

@@ -64,6 +64,77 @@ impl<Q: diesel::query_builder::Query> diesel::query_builder::Query for Cached<Q>
     type SqlType = Q::SqlType;
 }
 
+impl<Q, C> diesel::RunQueryDsl<C> for Cached<Q> {}
+
+/// A timestamp read by a whole-table or whole-subtree read. On SQLite the column is text
+/// (`2026-12-02 04:05:46.123456`, as diesel writes it), and this reads that shape by hand:
+/// diesel's own reading tries chrono's format parser, which costs more than the rest of
+/// the row. Any other shape falls back to diesel's reading; PostgreSQL's binary timestamp
+/// is diesel's reading.
+#[derive(Clone, Copy, Debug, diesel::deserialize::FromSqlRow)]
+pub(crate) struct Stamp(pub NaiveDateTime);
+
+impl diesel::deserialize::FromSql<diesel::sql_types::Timestamp, diesel::sqlite::Sqlite> for Stamp {
+    fn from_sql(
+        mut value: diesel::sqlite::SqliteValue<'_, '_, '_>,
+    ) -> diesel::deserialize::Result<Self> {
+        let quick = match value.value_type() {
+            Some(diesel::sqlite::SqliteType::Text) => parse_stamp(value.read_text()),
+            _ => None,
+        };
+        match quick {
+            Some(t) => Ok(Stamp(t)),
+            None => <NaiveDateTime as diesel::deserialize::FromSql<
+                diesel::sql_types::Timestamp,
+                diesel::sqlite::Sqlite,
+            >>::from_sql(value)
+            .map(Stamp),
+        }
+    }
+}
+
+impl diesel::deserialize::FromSql<diesel::sql_types::Timestamp, diesel::pg::Pg> for Stamp {
+    fn from_sql(value: diesel::pg::PgValue<'_>) -> diesel::deserialize::Result<Self> {
+        <NaiveDateTime as diesel::deserialize::FromSql<
+            diesel::sql_types::Timestamp,
+            diesel::pg::Pg,
+        >>::from_sql(value)
+        .map(Stamp)
+    }
+}
+
+/// `YYYY-MM-DD HH:MM:SS` with an optional fraction of 1 to 9 digits; `None` for anything else.
+fn parse_stamp(text: &str) -> Option<NaiveDateTime> {
+    let b = text.as_bytes();
+    if b.len() < 19
+        || b[4] != b'-'
+        || b[7] != b'-'
+        || b[10] != b' '
+        || b[13] != b':'
+        || b[16] != b':'
+    {
+        return None;
+    }
+    let num = |range: std::ops::Range<usize>| -> Option<u32> {
+        b[range].iter().try_fold(0u32, |n, &d| {
+            d.is_ascii_digit().then(|| n * 10 + u32::from(d - b'0'))
+        })
+    };
+    let date =
+        chrono::NaiveDate::from_ymd_opt(i32::try_from(num(0..4)?).ok()?, num(5..7)?, num(8..10)?)?;
+    let nanos = match &b[19..] {
+        [] => 0,
+        [b'.', digits @ ..] if (1..=9).contains(&digits.len()) => {
+            let n = num(20..b.len())?;
+            n * 10u32.pow(9 - u32::try_from(digits.len()).ok()?)
+        }
+        _ => return None,
+    };
+    let time =
+        chrono::NaiveTime::from_hms_nano_opt(num(11..13)?, num(14..16)?, num(17..19)?, nanos)?;
+    Some(date.and_time(time))
+}
+
 /// Ids as one JSON array bind (`[1,2,3]`): recursive and `IN` queries read them with
 /// `json_each` (SQLite) or `jsonb_array_elements_text` (PostgreSQL), so no statement ever
 /// binds an unbounded list of parameters.
@@ -212,4 +283,35 @@ pub(crate) fn serialize_opt_utc<S: serde::Serializer>(
 /// UTC `DateTime` of a stored timestamp.
 pub(crate) fn utc(t: NaiveDateTime) -> DateTime<Utc> {
     t.and_utc()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_stamp;
+
+    #[test]
+    fn stamps_read_by_hand_equal_chronos_reading() {
+        for text in [
+            "2026-12-02 04:05:46",
+            "2026-12-02 04:05:46.5",
+            "2026-12-02 04:05:46.123456",
+            "2026-12-02 04:05:46.123456789",
+            "1999-01-31 23:59:59.000001",
+        ] {
+            let chrono = chrono::NaiveDateTime::parse_from_str(text, "%F %T%.f").ok();
+            assert_eq!(parse_stamp(text), chrono, "{text}");
+        }
+        for text in [
+            "2026-02-30 04:05:46",
+            "2026-12-02T04:05:46",
+            "2026-12-02 04:05",
+            "2026-12-02 24:00:00",
+            "2026-12-02 04:05:46.",
+            "2026-12-02 04:05:46.1234567890",
+            "2026-12-02 04:05:46Z",
+            "２026-12-02 04:05:46",
+        ] {
+            assert_eq!(parse_stamp(text), None, "{text}");
+        }
+    }
 }

@@ -421,6 +421,13 @@ impl Database {
             .await
     }
 
+    /// The first `limit` category names, by name key, without counts: what a form's
+    /// suggestions need.
+    pub async fn category_names(&self, limit: u32) -> Result<Vec<String>, DbError> {
+        self.read(async |c| Category::names(c, i64::from(limit)).await)
+            .await
+    }
+
     /// Deletes a category by name; its items stay, without a category.
     pub async fn delete_category(&self, name: &str) -> Result<Category, DbError> {
         self.transaction(TxMode::Write, async |c| {

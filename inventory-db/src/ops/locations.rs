@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use inventory_core::{
-    name_key, parse_location_ref, path_keys, validate_description, validate_location_name, Forest,
+    name_key, parse_location_ref, path_keys, validate_description, validate_location_name,
     LocationId, LocationRef, LocationRow, LocationType, MoveTarget, TypeRules, PATH_SEPARATOR,
 };
 
@@ -17,7 +17,7 @@ use crate::error::{DbError, Entity, Key};
 use crate::models::item::{ItemRecord, ItemsOnDelete};
 use crate::models::location::{
     DeleteOutcome, Location, LocationChanges, LocationDetail, LocationFilter, LocationRecord,
-    LocationSummary, NewLocation, Outline, OutlineNode, TreeNode,
+    LocationSummary, NewLocation, Outline, OutlineNode, OutlineRow, TreeNode,
 };
 use crate::models::{now, Page, PageRequest};
 use crate::pool::Database;
@@ -342,33 +342,31 @@ pub async fn outline(
         None => None,
     };
     let rows = LocationRecord::subtree(conn, root, max_depth).await?;
-    let mut records: HashMap<LocationId, LocationRecord> = HashMap::with_capacity(rows.len());
-    let mut tree_rows = Vec::with_capacity(rows.len());
-    for r in rows {
-        tree_rows.push(LocationRow {
-            id: r.id,
-            parent_id: r.parent_id,
-            location_type: r.kind()?,
-            name: r.name.clone(),
-        });
-        records.insert(r.id, r);
-    }
-    let forest = Forest::from_subtree_rows(tree_rows)
-        .map_err(|e| DbError::corrupt(format!("the location tree is damaged: {e}")))?;
-    let mut nodes = Vec::with_capacity(records.len());
-    for (id, depth) in forest.preorder() {
-        let Some(r) = records.remove(&id) else {
+    let keys: Vec<(LocationId, Option<LocationId>, &str)> = rows
+        .iter()
+        .map(|r| (r.id, r.parent_id, r.name_key.as_str()))
+        .collect();
+    let order = inventory_core::preorder_of(&keys, max_depth.map(|d| d as usize));
+    drop(keys);
+    let mut slots: Vec<Option<OutlineRow>> = rows.into_iter().map(Some).collect();
+    let mut nodes = Vec::with_capacity(order.len());
+    for (i, depth) in order {
+        let Some(r) = slots[i].take() else {
             continue;
         };
+        let location_type = r
+            .location_type
+            .parse()
+            .map_err(|e| DbError::corrupt(format!("location {} has a bad type: {e}", r.id)))?;
         nodes.push(OutlineNode {
             depth,
             id: r.id,
-            location_type: r.kind()?,
+            location_type,
             name: r.name,
             description: r.description,
             parent_id: r.parent_id,
-            created_at: r.created_at.and_utc(),
-            updated_at: r.updated_at.and_utc(),
+            created_at: r.created_at.0.and_utc(),
+            updated_at: r.updated_at.0.and_utc(),
         });
     }
     Ok(Outline {
