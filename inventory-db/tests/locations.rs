@@ -138,6 +138,38 @@ backend_tests! {
         let hits = db.list_locations(&named, &PageRequest::default()).await.unwrap().items;
         assert_eq!(hits.len(), 1);
         assert_eq!(hits[0].full_path, "My House / Room 3");
+        // A name with a parent (or at the top level) is matched through the sibling-name
+        // index, by name key: case-insensitive beyond ASCII, `%` and `_` literal.
+        let strasse = add(db, "Straße 5", Room, Some(house)).await;
+        add(db, "100% Cotton_Box", Room, Some(house)).await;
+        let under = |parent: i64, text: &str| LocationFilter {
+            parent_id: Some(parent),
+            name_contains: Some(text.into()),
+            ..Default::default()
+        };
+        let ids = |items: Vec<inventory_db::Location>| items.into_iter().map(|l| l.id).collect::<Vec<_>>();
+        assert_eq!(ids(db.list_locations(&under(house, "STRASSE"), &PageRequest::default()).await.unwrap().items), vec![strasse]);
+        assert_eq!(db.list_locations(&under(house, "0% c"), &PageRequest::default()).await.unwrap().items.len(), 1);
+        assert_eq!(db.list_locations(&under(house, "n_b"), &PageRequest::default()).await.unwrap().items.len(), 1);
+        assert_eq!(db.list_locations(&under(house, "0_ c"), &PageRequest::default()).await.unwrap().items.len(), 0);
+        assert_eq!(db.list_locations(&under(0, "room"), &PageRequest::default()).await.unwrap().items.len(), 0);
+        let top = |text: &str| LocationFilter { roots_only: true, name_contains: Some(text.into()), ..Default::default() };
+        let tops = db.list_locations(&top("HOUSE"), &PageRequest::default()).await.unwrap().items;
+        assert_eq!(ids(tops), vec![house]);
+        assert!(db.list_locations(&top("room"), &PageRequest::default()).await.unwrap().items.is_empty());
+        let both = LocationFilter { roots_only: true, parent_id: Some(house), name_contains: Some("room".into()), ..Default::default() };
+        assert!(db.list_locations(&both, &PageRequest::default()).await.unwrap().items.is_empty());
+        let mut names = Vec::new();
+        let mut page = PageRequest::first(2);
+        loop {
+            let p = db.list_locations(&under(house, "room"), &page).await.unwrap();
+            names.extend(p.items.into_iter().map(|l| l.name));
+            match p.next_cursor {
+                Some(c) => page.cursor = Some(c),
+                None => break,
+            }
+        }
+        assert_eq!(names, (0..7).map(|i| format!("Room {i}")).collect::<Vec<_>>(), "by id, page by page");
         let bad = PageRequest { limit: 5, cursor: Some("nonsense".into()) };
         assert_eq!(db.list_locations(&rooms, &bad).await.unwrap_err().kind(), ErrorKind::Invalid);
     }

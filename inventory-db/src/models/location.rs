@@ -325,14 +325,22 @@ impl LocationRecord {
             let mut all: Vec<OutlineRow> = Vec::new();
             let mut after = i64::MIN;
             loop {
-                let query = Cached(
-                    diesel::sql_query(
-                        "SELECT id, name, description, location_type, parent_id, created_at, \
-                         updated_at, name_key FROM locations WHERE id > $1 ORDER BY id LIMIT $2",
-                    )
-                    .bind::<BigInt, _>(after)
-                    .bind::<BigInt, _>(TREE_PAGE),
-                );
+                // Columns by position (`Queryable`): a row read by name looks every column
+                // up by its name, which costs a quarter of a whole-table read.
+                let query = l::locations
+                    .select((
+                        l::id,
+                        l::name,
+                        l::description,
+                        l::location_type,
+                        l::parent_id,
+                        l::created_at,
+                        l::updated_at,
+                        l::name_key,
+                    ))
+                    .filter(l::id.gt(after))
+                    .order(l::id)
+                    .limit(TREE_PAGE);
                 let page: Vec<OutlineRow> = db_load!(conn, query)?;
                 let done = (page.len() as i64) < TREE_PAGE;
                 if let Some(last) = page.last() {
@@ -394,7 +402,7 @@ impl LocationRecord {
 }
 
 /// One row of an outline read: every column, the timestamps read by [`Stamp`].
-#[derive(Debug, QueryableByName)]
+#[derive(Debug, Queryable, QueryableByName)]
 pub(crate) struct OutlineRow {
     #[diesel(sql_type = BigInt)]
     pub id: i64,
