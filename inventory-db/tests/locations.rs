@@ -321,6 +321,23 @@ backend_tests! {
         assert!(sub[0].children[0].children.is_empty(), "depth 1 stops below Bin");
         let json = serde_json::to_value(&sub).unwrap();
         assert_eq!(json[0]["children"][0]["name"], "Bin");
+        // Every root's tree (a plain scan, ordered in core) and a shallow view of it (a
+        // walk) agree on the order and depth of what both show.
+        let all = db.location_outline(None, None).await.unwrap();
+        let order = |o: &inventory_db::Outline| -> Vec<(String, usize)> {
+            let mut v = Vec::new();
+            o.for_each_with_path(|n, path| v.push((path.to_string(), n.depth)));
+            v
+        };
+        let every = order(&all);
+        assert_eq!(every.len(), 6);
+        assert_eq!(every[0], ("Cabin".to_string(), 0));
+        assert_eq!(every[5], ("My House / b room / Bin / Inner".to_string(), 3));
+        for depth in 0..4u32 {
+            let shallow = order(&db.location_outline(None, Some(depth)).await.unwrap());
+            let expected: Vec<_> = every.iter().filter(|(_, d)| *d <= depth as usize).cloned().collect();
+            assert_eq!(shallow, expected, "depth {depth}");
+        }
     }
 
     async fn paths_resolve_case_insensitively_and_ids_work_as_references(db: &Database) {

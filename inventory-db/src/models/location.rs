@@ -312,15 +312,25 @@ impl LocationRecord {
         })?)
     }
 
-    /// A location and its descendants down to `max_depth` levels (`None`: every row of
-    /// the table, by id, read a page at a time without a walk: a plain scan is an order of
-    /// magnitude faster than a recursive walk over the whole table, and the program orders
-    /// the rows itself), in no particular order.
+    /// A location and its descendants down to `max_depth` levels (`None`: every root's
+    /// tree), in no particular order. Every root's whole tree is every row of the table,
+    /// read by id a page at a time without a walk: a plain scan is an order of magnitude
+    /// faster than a recursive walk over the whole table, and the program orders the rows
+    /// itself. A depth-limited view of every root is a walk, which reads only those levels.
     pub(crate) async fn subtree(
         conn: &mut Conn,
         root: Option<LocationId>,
         max_depth: Option<u32>,
     ) -> Result<Vec<OutlineRow>, DbError> {
+        let depth = max_depth.map_or(UNLIMITED_DEPTH, |d| {
+            i32::try_from(d).unwrap_or(i32::MAX).min(UNLIMITED_DEPTH)
+        });
+        if let (None, Some(_)) = (root, max_depth) {
+            let query = Cached(
+                diesel::sql_query(include_str!("../sql/forest.sql")).bind::<Integer, _>(depth),
+            );
+            return Ok(db_load!(conn, query)?);
+        }
         let Some(id) = root else {
             let mut all: Vec<OutlineRow> = Vec::new();
             let mut after = i64::MIN;
@@ -352,9 +362,6 @@ impl LocationRecord {
                 }
             }
         };
-        let depth = max_depth.map_or(UNLIMITED_DEPTH, |d| {
-            i32::try_from(d).unwrap_or(i32::MAX).min(UNLIMITED_DEPTH)
-        });
         let query = Cached(
             diesel::sql_query(include_str!("../sql/subtree.sql"))
                 .bind::<BigInt, _>(id)

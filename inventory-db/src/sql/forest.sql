@@ -1,0 +1,15 @@
+-- Every root location and its descendants down to a depth limit ($1), with each row's
+-- depth (for a shallow view; the whole tree is read by a plain scan). The walk carries every
+-- column, so that no join back to `locations` follows it.
+WITH RECURSIVE sub (id, name, description, location_type, parent_id, created_at, updated_at, name_key, depth) AS (
+    SELECT id, name, description, location_type, parent_id, created_at, updated_at, name_key, 0
+    FROM locations
+    WHERE parent_id IS NULL
+    UNION ALL
+    SELECT l.id, l.name, l.description, l.location_type, l.parent_id, l.created_at, l.updated_at, l.name_key, s.depth + 1
+    FROM sub s
+    JOIN locations l ON l.parent_id = s.id
+    WHERE s.depth < $1
+)
+SELECT id, name, description, location_type, parent_id, created_at, updated_at, name_key, depth
+FROM sub
