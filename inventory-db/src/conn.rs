@@ -233,6 +233,7 @@ impl Database {
         for<'c> F: TxFn<'c, T, Fut: Send> + Send,
         T: Send,
     {
+        let _turn = self.writer_turn(mode).await?;
         let mut conn = self.conn().await?;
         conn.begin(mode, self).await.map_err(|e| self.busy(e))?;
         match f(&mut conn).await {
@@ -246,6 +247,26 @@ impl Database {
                 let _ = conn.rollback().await;
                 Err(self.busy(e))
             }
+        }
+    }
+
+    /// On SQLite, a write transaction's turn among this process's writers (held until it
+    /// ends), waited for at most the lock timeout; `None` otherwise. Writers of other
+    /// processes still meet at SQLite's own lock.
+    async fn writer_turn(
+        &self,
+        mode: TxMode,
+    ) -> Result<Option<tokio::sync::OwnedMutexGuard<()>>, DbError> {
+        if mode == TxMode::Snapshot || self.backend() != Backend::Sqlite {
+            return Ok(None);
+        }
+        let waited = self.options.lock_timeout;
+        match tokio::time::timeout(waited, self.writers.clone().lock_owned()).await {
+            Ok(turn) => Ok(Some(turn)),
+            Err(_) => Err(DbError::Busy {
+                what: "the other writes of this process".into(),
+                waited,
+            }),
         }
     }
 

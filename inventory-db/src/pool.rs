@@ -59,6 +59,10 @@ pub struct Database {
     target: String,
     pub(crate) rules: TypeRules,
     pub(crate) options: PoolOptions,
+    /// SQLite's writers of this process take turns here, first come first served, before
+    /// `BEGIN IMMEDIATE`: SQLite itself lets a waiting writer only poll with growing
+    /// sleeps, so under many writers one of them could wait far longer than the others.
+    pub(crate) writers: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 impl std::fmt::Debug for Database {
@@ -138,6 +142,7 @@ impl Database {
             target,
             rules: TypeRules::default(),
             options,
+            writers: Default::default(),
         };
         // The pool reports a refused connection only when its timeout runs out; one direct
         // connection first makes an unreachable or misconfigured database fail fast. It
