@@ -208,7 +208,7 @@ async fn restore_bytes(
     db: &Database,
     bytes: &[u8],
 ) -> Result<inventory_db::backup::BackupSummary, DbError> {
-    let mut input = bytes;
+    let mut input = std::io::Cursor::new(bytes);
     db.restore_backup(&mut input, quiet()).await
 }
 
@@ -387,7 +387,7 @@ backend_tests! {
         db.write_backup(&mut out, &record).await.unwrap();
         assert_eq!(seen.lock().unwrap().last(), Some(&(TOTAL, TOTAL)));
         seen.lock().unwrap().clear();
-        let mut input = &out[..];
+        let mut input = std::io::Cursor::new(&out[..]);
         db.restore_backup(&mut input, &record).await.unwrap();
         assert_eq!(seen.lock().unwrap().last(), Some(&(TOTAL, TOTAL)));
     }
@@ -622,6 +622,84 @@ backend_tests! {
         let end = backup_bytes(db).await;
         assert!(end == first || end == second, "the database holds a mixture");
         assert!(db.integrity(false).await.unwrap().is_clean());
+    }
+}
+
+/// A backup source that shows one backup until it is rewound, and another after: a file
+/// replaced between the restore's check and its load.
+struct Swapped {
+    now: std::io::Cursor<Vec<u8>>,
+    after_rewind: Option<Vec<u8>>,
+}
+
+impl std::io::Read for Swapped {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.now.read(buf)
+    }
+}
+
+impl std::io::Seek for Swapped {
+    fn seek(&mut self, to: std::io::SeekFrom) -> std::io::Result<u64> {
+        if to == std::io::SeekFrom::Start(0) {
+            if let Some(next) = self.after_rewind.take() {
+                self.now = std::io::Cursor::new(next);
+            }
+        }
+        self.now.seek(to)
+    }
+}
+
+backend_tests! {
+    async fn a_backup_changed_between_check_and_load_restores_nothing(db: &Database) {
+        let f = seed(db).await;
+        let checked = backup_bytes(db).await;
+        delete_items(db, &f).await;
+        db.create_location(&new("Shed", LocationType::House, None)).await.unwrap();
+        // The same shape, other contents: damage the first pass never saw.
+        let other = backup_bytes(db).await;
+        let before = other.clone();
+        let mut source = Swapped { now: std::io::Cursor::new(checked), after_rewind: Some(other) };
+        let err = db.restore_backup(&mut source, quiet()).await.unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
+        assert!(backup_bytes(db).await == before, "a refused restore changed the database");
+    }
+
+    async fn a_large_backup_restores_in_many_batches_with_parents_after_children(db: &Database) {
+        // 12,345 locations whose ids run against the tree (each child's id below its
+        // parent's), and 7,000 items: several batches of each, every location inserted
+        // before its parent.
+        let at = "2026-01-01T00:00:00.000001Z";
+        let n: i64 = 12_345;
+        let mut lines = Vec::new();
+        for id in 1..=n {
+            let parent = if id == n { serde_json::Value::Null } else { (id + 1).into() };
+            let kind = match n - id {
+                0 => "HOUSE",
+                1 => "ROOM",
+                _ => "CONTAINER",
+            };
+            lines.push(serde_json::json!([id, format!("Level {id}"), null, kind, parent, at, at]).to_string());
+        }
+        let items = 7_000i64;
+        for id in 1..=items {
+            lines.push(serde_json::json!([id, format!("Thing {id}"), null, 1, 1 + id % n, null, null, null, null, null, null, null, at, at]).to_string());
+        }
+        let empty = backup_bytes(db).await;
+        let header = String::from_utf8(empty.split(|b| *b == b'\n').next().unwrap().to_vec()).unwrap();
+        // Locations are the first table, so the first row count is theirs.
+        let header = header.replacen("\"rows\":0", &format!("\"rows\":{n}"), 1);
+        let items_at = header.find("\"name\":\"items\"").unwrap();
+        let (head, tail) = header.split_at(items_at);
+        let header = format!("{head}{}", tail.replacen("\"rows\":0", &format!("\"rows\":{items}"), 1));
+        let mut text = format!("{header}\n{}\n", lines.join("\n"));
+        text.push_str(&format!("{{\"total_rows\":{},\"fnv1a64\":\"\"}}\n", n + items));
+        let bytes = reseal(text.as_bytes(), |_| {});
+        let summary = restore_bytes(db, &bytes).await.unwrap();
+        assert_eq!(summary.total_rows, (n + items) as u64);
+        assert!(backup_bytes(db).await == bytes, "the backup differs from the restored file");
+        assert_eq!(db.get_location(1).await.unwrap().ancestors.len() as i64, n - 1);
+        let outcome = db.integrity(false).await.unwrap();
+        assert!(outcome.is_clean(), "{:?}", outcome.report);
     }
 }
 

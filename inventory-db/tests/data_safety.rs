@@ -45,7 +45,7 @@ async fn restore_bytes(
     db: &Database,
     bytes: &[u8],
 ) -> Result<inventory_db::backup::BackupSummary, DbError> {
-    let mut input = bytes;
+    let mut input = std::io::Cursor::new(bytes);
     db.restore_backup(&mut input, quiet()).await
 }
 

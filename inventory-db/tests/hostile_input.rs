@@ -343,7 +343,7 @@ async fn import_is_all_or_nothing(
                 .await
                 .unwrap();
             // Put the seed back first, so that a failure below does not spoil later cases.
-            let mut bytes = &s.backup[..];
+            let mut bytes = std::io::Cursor::new(&s.backup[..]);
             db.restore_backup(&mut bytes, quiet()).await.unwrap();
             prop_assert!(outcome.is_clean(), "after an accepted import: {outcome:?}");
             prop_assert_eq!(items.items.len() as u64, 3 + summary.items);
@@ -735,7 +735,7 @@ async fn restore_is_all_or_nothing(
 ) -> Result<(), TestCaseError> {
     let db = &s.t.db;
     let started = Instant::now();
-    let mut reader = input;
+    let mut reader = std::io::Cursor::new(input);
     let result = db.restore_backup(&mut reader, quiet()).await;
     prop_assert!(
         started.elapsed() < Duration::from_secs(20),
@@ -765,11 +765,11 @@ async fn restore_is_all_or_nothing(
         Ok(_) => {
             let mut outcome = db.integrity(false).await.unwrap();
             let again = backup(db).await;
-            let mut bytes = &again[..];
+            let mut bytes = std::io::Cursor::new(&again[..]);
             db.restore_backup(&mut bytes, quiet()).await.unwrap();
             let twice = backup(db).await;
             // Put the seed back first, so that a failure below does not spoil later cases.
-            let mut bytes = &s.backup[..];
+            let mut bytes = std::io::Cursor::new(&s.backup[..]);
             db.restore_backup(&mut bytes, quiet()).await.unwrap();
             // A backup may break the type rules (a database can run with other rules);
             // nothing else may be wrong.

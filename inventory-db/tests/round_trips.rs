@@ -515,7 +515,7 @@ async fn backup(db: &Database) -> Vec<u8> {
 }
 
 async fn restore(db: &Database, bytes: &[u8]) -> Result<(), TestCaseError> {
-    let mut input = bytes;
+    let mut input = std::io::Cursor::new(bytes);
     db.restore_backup(&mut input, quiet())
         .await
         .map(drop)

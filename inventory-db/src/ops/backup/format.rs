@@ -151,13 +151,6 @@ impl<'w> Encoder<'w> {
     }
 }
 
-/// A backup read and checked for syntax, counts and checksum (not yet for meaning).
-#[derive(Debug)]
-pub(crate) struct Decoded {
-    pub schema_version: String,
-    pub snapshot: Snapshot,
-}
-
 /// What one read of a line gave.
 enum Next {
     /// A whole line, newline removed.
@@ -301,110 +294,194 @@ fn parse_header(text: &str) -> Result<Header, DbError> {
     Ok(header)
 }
 
-/// Reads a whole backup, checking every line, the row counts and the checksum.
-/// Never panics, whatever the input bytes.
-pub(crate) fn decode(input: &mut dyn Read) -> Result<Decoded, DbError> {
-    let mut lines = Lines {
-        inner: std::io::BufReader::with_capacity(1 << 16, input),
-        number: 0,
-        buf: Vec::new(),
-    };
-    let mut hash = Fnv1a64::new();
-    let header = match lines.next()? {
-        Next::Line(text) => {
-            let header = parse_header(&text)?;
-            hash.update(text.as_bytes());
-            hash.update(b"\n");
-            header
+/// One row line of a backup, as the [`Reader`] hands it out.
+pub(crate) struct RowLine {
+    /// The row's table, as an index into [`Snapshot::specs`].
+    pub table: usize,
+    /// How many columns the backup's header gives the table (the current or a legacy list).
+    pub columns: usize,
+    /// The line number (1-based, the header being line 1).
+    pub number: u64,
+    /// The line, without its newline.
+    pub text: String,
+}
+
+/// Reads a backup one row at a time, checking every line's syntax, the row counts the
+/// header announces and, once the rows are read, the trailer and the checksum of every
+/// byte. Memory: one line, whatever the size of the backup. Never panics, whatever the
+/// input bytes.
+pub(crate) struct Reader<'r> {
+    lines: Lines<std::io::BufReader<&'r mut (dyn Read + Send)>>,
+    hash: Fnv1a64,
+    header: Header,
+    /// Index into the header's tables of the table being read, and its rows still to come.
+    table: usize,
+    left: u64,
+    expected: u64,
+    found: u64,
+    finished: bool,
+}
+
+impl<'r> Reader<'r> {
+    /// Reads and checks the header.
+    pub(crate) fn open(input: &'r mut (dyn Read + Send)) -> Result<Self, DbError> {
+        let mut lines = Lines {
+            inner: std::io::BufReader::with_capacity(1 << 16, input),
+            number: 0,
+            buf: Vec::new(),
+        };
+        let mut hash = Fnv1a64::new();
+        let header = match lines.next()? {
+            Next::Line(text) => {
+                let header = parse_header(&text)?;
+                hash.update(text.as_bytes());
+                hash.update(b"\n");
+                header
+            }
+            Next::Cut(text) => {
+                parse_header(&text)?;
+                return Err(whole_file("backup is truncated: it ends inside its header"));
+            }
+            Next::Eof => {
+                return Err(whole_file(
+                    "not a Home Inventory backup (line 1): the input is empty",
+                ))
+            }
+        };
+        let expected: u64 = header
+            .tables
+            .iter()
+            .try_fold(0u64, |sum, t| sum.checked_add(t.rows))
+            .ok_or_else(|| DbError::file(FileKind::Backup, Some(1), "impossible row counts"))?;
+        let left = header.tables.first().map_or(0, |t| t.rows);
+        Ok(Reader {
+            lines,
+            hash,
+            header,
+            table: 0,
+            left,
+            expected,
+            found: 0,
+            finished: false,
+        })
+    }
+
+    /// The latest migration of the schema the backup's data belongs to.
+    pub(crate) fn schema_version(&self) -> &str {
+        &self.header.schema_version
+    }
+
+    /// Rows per table the header announces, every table this program knows in backup
+    /// order (a table the backup leaves out has none).
+    pub(crate) fn counts(&self) -> Vec<(&'static str, u64)> {
+        Snapshot::specs()
+            .iter()
+            .map(|spec| {
+                let rows = self
+                    .header
+                    .tables
+                    .iter()
+                    .find(|t| t.name == spec.name)
+                    .map_or(0, |t| t.rows);
+                (spec.name, rows)
+            })
+            .collect()
+    }
+
+    /// The checksum of everything read so far (of the whole backup once [`Reader::next_row`]
+    /// has returned `None`).
+    pub(crate) fn checksum(&self) -> u64 {
+        self.hash.0
+    }
+
+    /// The next row line, or `None` after the last one, once the trailer, the row count and
+    /// the checksum have been checked.
+    pub(crate) fn next_row(&mut self) -> Result<Option<RowLine>, DbError> {
+        while self.left == 0 {
+            if self.table + 1 >= self.header.tables.len() {
+                if !self.finished {
+                    self.finish()?;
+                    self.finished = true;
+                }
+                return Ok(None);
+            }
+            self.table += 1;
+            self.left = self.header.tables[self.table].rows;
         }
-        Next::Cut(text) => {
-            parse_header(&text)?;
-            return Err(whole_file("backup is truncated: it ends inside its header"));
+        let text = match self.lines.next()? {
+            Next::Line(text) => text,
+            Next::Cut(_) | Next::Eof => {
+                return Err(whole_file(format!(
+                    "backup is truncated: expected {} rows, found {}",
+                    self.expected, self.found
+                )))
+            }
+        };
+        if text.starts_with('{') {
+            return Err(self.lines.invalid(format!(
+                "found the trailer after {} rows, but the header announces {}",
+                self.found, self.expected
+            )));
         }
-        Next::Eof => {
-            return Err(whole_file(
-                "not a Home Inventory backup (line 1): the input is empty",
-            ))
-        }
-    };
-    let expected: u64 = header
-        .tables
-        .iter()
-        .try_fold(0u64, |sum, t| sum.checked_add(t.rows))
-        .ok_or_else(|| DbError::file(FileKind::Backup, Some(1), "impossible row counts"))?;
-    let truncated = |found: u64| {
-        whole_file(format!(
-            "backup is truncated: expected {expected} rows, found {found}"
-        ))
-    };
-    let mut snapshot = Snapshot::default();
-    let mut found = 0u64;
-    let specs = Snapshot::specs();
-    for table in &header.tables {
-        let index = specs
+        self.hash.update(text.as_bytes());
+        self.hash.update(b"\n");
+        self.found += 1;
+        self.left -= 1;
+        let table = &self.header.tables[self.table];
+        let index = Snapshot::specs()
             .iter()
             .position(|t| t.name == table.name)
             .ok_or_else(|| whole_file(format!("backup has unknown table {}", table.name)))?;
-        let columns = table.columns.len();
-        for _ in 0..table.rows {
-            let text = match lines.next()? {
-                Next::Line(text) => text,
-                Next::Cut(_) | Next::Eof => return Err(truncated(found)),
-            };
-            if text.starts_with('{') {
-                return Err(lines.invalid(format!(
-                    "found the trailer after {found} rows, but the header announces {expected}"
-                )));
+        Ok(Some(RowLine {
+            table: index,
+            columns: table.columns.len(),
+            number: self.lines.number,
+            text,
+        }))
+    }
+
+    /// Reads and checks the trailer, then that nothing follows it.
+    fn finish(&mut self) -> Result<(), DbError> {
+        let expected = self.expected;
+        let lines = &mut self.lines;
+        let trailer_text = match lines.next()? {
+            Next::Line(text) => text,
+            Next::Cut(_) => {
+                return Err(whole_file(
+                    "backup is truncated: its last line (the trailer) is cut off",
+                ))
             }
-            snapshot.tables_mut()[index]
-                .push_line(columns, &text)
-                .map_err(|e| lines.invalid(e))?;
-            hash.update(text.as_bytes());
-            hash.update(b"\n");
-            found += 1;
+            Next::Eof => {
+                return Err(whole_file(format!(
+                    "backup is truncated: all {expected} rows are there but the trailer line is missing"
+                )))
+            }
+        };
+        if trailer_text.starts_with('[') {
+            return Err(lines.invalid(format!(
+                "more rows than the {expected} the header announces"
+            )));
         }
-    }
-    let trailer_text = match lines.next()? {
-        Next::Line(text) => text,
-        Next::Cut(_) => {
-            return Err(whole_file(
-                "backup is truncated: its last line (the trailer) is cut off",
-            ))
+        let trailer: Trailer = serde_json::from_str(&trailer_text)
+            .map_err(|e| lines.invalid(format!("bad trailer: {e}")))?;
+        if trailer.total_rows != expected {
+            return Err(lines.invalid(format!(
+                "the trailer counts {} rows, the header {expected}",
+                trailer.total_rows
+            )));
         }
-        Next::Eof => {
+        if trailer.fnv1a64 != self.hash.hex() {
             return Err(whole_file(format!(
-                "backup is truncated: all {expected} rows are there but the trailer line is missing"
-            )))
+                "backup checksum mismatch: the file is corrupt (trailer says {}, contents give {})",
+                trailer.fnv1a64,
+                self.hash.hex()
+            )));
         }
-    };
-    if trailer_text.starts_with('[') {
-        return Err(lines.invalid(format!(
-            "more rows than the {expected} the header announces"
-        )));
-    }
-    let trailer: Trailer = serde_json::from_str(&trailer_text)
-        .map_err(|e| lines.invalid(format!("bad trailer: {e}")))?;
-    if trailer.total_rows != expected {
-        return Err(lines.invalid(format!(
-            "the trailer counts {} rows, the header {expected}",
-            trailer.total_rows
-        )));
-    }
-    if trailer.fnv1a64 != hash.hex() {
-        return Err(whole_file(format!(
-            "backup checksum mismatch: the file is corrupt (trailer says {}, contents give {})",
-            trailer.fnv1a64,
-            hash.hex()
-        )));
-    }
-    match lines.next()? {
-        Next::Eof => {}
-        Next::Line(_) | Next::Cut(_) => {
-            return Err(lines.invalid("unexpected data after the trailer".into()))
+        match lines.next()? {
+            Next::Eof => Ok(()),
+            Next::Line(_) | Next::Cut(_) => {
+                Err(lines.invalid("unexpected data after the trailer".into()))
+            }
         }
     }
-    Ok(Decoded {
-        schema_version: header.schema_version,
-        snapshot,
-    })
 }

@@ -7,22 +7,21 @@
 //! before it. Nothing depends on when or where the backup was made, so equal data gives
 //! byte-identical files on both backends.
 //!
-//! Restore and copy are all-or-nothing: the whole input is read and checked first (syntax,
-//! counts, checksum, schema version, the location tree, references between tables, unique
-//! names and hashes, and every value with the validators of the live write paths), and
-//! only then is the target migrated if needed and replaced in one tree-write transaction.
+//! Restore and copy are all-or-nothing and stream: the whole input is read and checked
+//! first (syntax, counts, checksum, schema version, the location tree, references between
+//! tables, unique names and hashes, and every value with the validators of the live write
+//! paths), keeping only ids and keys; only then is the target migrated if needed and
+//! replaced in one tree-write transaction, while the input is read a second time. Memory
+//! stays the same whatever the size of the backup, apart from about 40 bytes per location.
 
 mod format;
 mod tables;
 
-use std::collections::{HashMap, HashSet};
-use std::io::{Read, Write};
+use std::collections::HashMap;
+use std::io::{Read, Seek, Write};
 use std::path::Path;
 
-use inventory_core::{
-    analyze, validate_description, validate_location_name, LocationRow, LocationType, Role,
-    TypeRules,
-};
+use inventory_core::{validate_description, validate_location_name, LocationType, Role};
 use serde::Serialize;
 
 use crate::config::Backend;
@@ -102,17 +101,16 @@ pub fn table_names() -> [&'static str; 5] {
     Snapshot::specs().map(|s| s.name)
 }
 
-fn summary(schema_version: &str, snapshot: &Snapshot) -> BackupSummary {
-    let counts = snapshot.counts();
+fn summary(schema_version: &str, counts: &[(&'static str, u64)]) -> BackupSummary {
     BackupSummary {
         format_version: FORMAT_VERSION,
         schema_version: schema_version.to_string(),
         total_rows: counts.iter().map(|(_, n)| n).sum(),
         tables: counts
-            .into_iter()
+            .iter()
             .map(|(table, rows)| TableCount {
-                table: table.to_string(),
-                rows: i64::try_from(rows).unwrap_or(i64::MAX),
+                table: (*table).to_string(),
+                rows: i64::try_from(*rows).unwrap_or(i64::MAX),
             })
             .collect(),
     }
@@ -140,93 +138,315 @@ fn check_schema_version(backend: Backend, version: &str) -> Result<(), DbError> 
     }
 }
 
-/// Checks what a backup means, beyond its syntax: ids in increasing order and in range,
-/// a location tree without orphans, cycles or duplicate sibling names, and (see
-/// [`validate_others`]) every value as the live write paths check it, references between
-/// tables and unique names. Type-rule findings are allowed: a database may run with other
-/// rules than the default set.
-fn validate(snapshot: &Snapshot) -> Result<(), DbError> {
-    for table in snapshot.tables() {
+/// What the first pass over a backup found: its schema, its row counts and the checksum
+/// of its contents, which the second pass (the load) must see again.
+struct Checked {
+    schema_version: String,
+    counts: Vec<(&'static str, u64)>,
+    checksum: u64,
+}
+
+/// The first pass over a backup: checks what it means, beyond its syntax, one row at a time,
+/// keeping only what the checks between rows need (ids, parents, hashes of sibling names,
+/// and the names that must be unique in the small tables) — about 40 bytes per location,
+/// nothing per item. It checks ids in increasing order and in range, a location tree
+/// without orphans, cycles or duplicate sibling names, every value as the live write paths
+/// check it, references between tables and unique names. Type-rule findings are allowed:
+/// a database may run with other rules than the default set.
+///
+/// A problem of meaning is kept (the first one) and the reading goes on, so that a corrupt
+/// file is reported as corrupt (by its checksum) rather than by what the corruption made
+/// of a value.
+#[derive(Default)]
+struct Checker {
+    /// The last id of each table, in [`Snapshot::specs`] order.
+    last_ids: [Option<i64>; 5],
+    /// Location ids in file (increasing) order, and each one's parent (0: a root).
+    location_ids: Vec<i64>,
+    parents: Vec<i64>,
+    /// A 128-bit hash of (parent, name key) of each location, with its row.
+    sibling_names: Vec<(u128, u32)>,
+    category_ids: Vec<i64>,
+    category_names: HashMap<String, i64>,
+    user_ids: Vec<i64>,
+    usernames: HashMap<String, i64>,
+    token_hashes: HashMap<String, i64>,
+    /// The row being checked (decoded into its table, then taken out).
+    row: Snapshot,
+    problem: Option<DbError>,
+}
+
+/// A 128-bit hash of a location's parent and name key: equal for siblings with the same
+/// name, and for anything else equal with a chance far below that of a disk error.
+fn sibling_hash(parent: i64, key: &str) -> u128 {
+    use std::hash::{Hash, Hasher};
+    let half = |salt: u8| {
+        let mut h = std::hash::DefaultHasher::new();
+        salt.hash(&mut h);
+        parent.hash(&mut h);
+        key.hash(&mut h);
+        h.finish()
+    };
+    (u128::from(half(1)) << 64) | u128::from(half(2))
+}
+
+impl Checker {
+    /// Checks one row line: a syntax error is returned at once; a problem of meaning is
+    /// kept for [`Checker::finish`].
+    fn row(&mut self, line: &format::RowLine) -> Result<(), DbError> {
+        let invalid = |what: String| DbError::file(FileKind::Backup, Some(line.number), what);
+        let table = &mut self.row.tables_mut()[line.table];
+        table.push_line(line.columns, &line.text).map_err(invalid)?;
         let name = table.spec().name;
-        let keys = table.keys();
-        if let Some(row) = keys.iter().position(|id| !(1..=MAX_ID).contains(id)) {
-            return Err(row_problem(
-                snapshot,
-                name,
-                row,
-                keys[row],
-                format!("id is outside 1 to {MAX_ID}"),
-            ));
+        let id = table.last_key().unwrap_or_default();
+        if self.problem.is_some() {
+            table.clear();
+            return Ok(());
         }
-        if let Some(row) = keys.windows(2).position(|w| w[1] <= w[0]) {
-            return Err(row_problem(
-                snapshot,
-                name,
-                row + 1,
-                keys[row + 1],
-                format!(
-                    "id follows id {}; rows must be in increasing primary-key order",
-                    keys[row]
-                ),
-            ));
+        let problem = |what: String| {
+            DbError::file(
+                FileKind::Backup,
+                Some(line.number),
+                format!("({name} id {id}): {what}"),
+            )
+        };
+        let checked = self.id(line.table, id).and_then(|()| match line.table {
+            0 => self.location(),
+            1 => self.category(),
+            2 => self.item(),
+            3 => self.user(),
+            _ => self.token(),
+        });
+        for table in self.row.tables_mut() {
+            table.clear();
+        }
+        if let Err(what) = checked {
+            self.problem = Some(problem(what));
+        }
+        Ok(())
+    }
+
+    /// Ids in range and increasing within each table.
+    fn id(&mut self, table: usize, id: i64) -> Result<(), String> {
+        if !(1..=MAX_ID).contains(&id) {
+            return Err(format!("id is outside 1 to {MAX_ID}"));
+        }
+        match self.last_ids[table].replace(id) {
+            Some(last) if id <= last => Err(format!(
+                "id follows id {last}; rows must be in increasing primary-key order"
+            )),
+            _ => Ok(()),
         }
     }
-    let mut rows = Vec::with_capacity(snapshot.locations.len());
-    for (row, loc) in snapshot.locations.iter().enumerate() {
-        let bad = |what: String| row_problem(snapshot, "locations", row, loc.id, what);
-        let location_type: LocationType =
-            loc.location_type.parse().map_err(|e| bad(format!("{e}")))?;
+
+    fn location(&mut self) -> Result<(), String> {
+        let Some(loc) = self.row.locations.last() else {
+            return Ok(());
+        };
+        let location_type: LocationType = loc.location_type.parse().map_err(|e| format!("{e}"))?;
         if location_type.as_str() != loc.location_type {
-            return Err(bad(format!(
+            return Err(format!(
                 "location_type \"{}\" must be written {}",
                 loc.location_type,
                 location_type.as_str()
-            )));
+            ));
         }
         canonical(
             "name",
             &loc.name,
             validate_location_name(&loc.name).map(Some),
-        )
-        .map_err(&bad)?;
+        )?;
         canonical_opt(
             "description",
             &loc.description,
             validate_description("description", loc.description.as_deref()),
-        )
-        .map_err(&bad)?;
-        rows.push(LocationRow {
-            id: loc.id,
-            parent_id: loc.parent_id,
-            location_type,
-            name: loc.name.clone(),
-        });
+        )?;
+        let parent = loc.parent_id.unwrap_or(0);
+        let row = u32::try_from(self.location_ids.len())
+            .map_err(|_| "more locations than a backup may hold".to_string())?;
+        self.location_ids.push(loc.id);
+        self.parents.push(parent);
+        self.sibling_names
+            .push((sibling_hash(parent, &loc.name_key), row));
+        Ok(())
     }
-    let report = analyze(&rows, &TypeRules::default());
-    if let Some(id) = report.duplicate_ids.first() {
-        return Err(bad(format!("backup has location id {id} more than once")));
+
+    fn category(&mut self) -> Result<(), String> {
+        let Some(c) = self.row.categories.last() else {
+            return Ok(());
+        };
+        if let Some(other) = self.category_names.insert(c.name_key.clone(), c.id) {
+            return Err(format!(
+                "category name \"{}\" is already used by category {other} (names are unique regardless of case)",
+                c.name
+            ));
+        }
+        canonical(
+            "name",
+            &c.name,
+            inventory_core::validate_category_name(&c.name).map(Some),
+        )?;
+        canonical_opt(
+            "description",
+            &c.description,
+            validate_description("description", c.description.as_deref()),
+        )?;
+        self.category_ids.push(c.id);
+        Ok(())
     }
-    if let Some(o) = report.orphans.first() {
-        return Err(bad(format!(
-            "backup location {} is an orphan: its parent {} is not in the backup",
-            o.id, o.missing_parent_id
-        )));
+
+    fn item(&mut self) -> Result<(), String> {
+        let Some(item) = self.row.items.last() else {
+            return Ok(());
+        };
+        if self.location_ids.binary_search(&item.location_id).is_err() {
+            return Err(format!(
+                "its location {} is not in the backup",
+                item.location_id
+            ));
+        }
+        if let Some(category) = item.category_id {
+            if self.category_ids.binary_search(&category).is_err() {
+                return Err(format!("its category {category} is not in the backup"));
+            }
+        }
+        let stored = NewItem::from(item);
+        let valid = stored.validated().map_err(|e| e.to_string())?;
+        if valid != stored {
+            return Err(differences(&stored, &valid));
+        }
+        Ok(())
     }
-    if let Some(c) = report.cycles.first() {
-        let ids: Vec<String> = c.members.iter().map(i64::to_string).collect();
-        return Err(bad(format!(
-            "backup locations form a cycle of parents: {}",
-            ids.join(" → ")
-        )));
+
+    fn user(&mut self) -> Result<(), String> {
+        let Some(user) = self.row.users.last() else {
+            return Ok(());
+        };
+        if !Role::ALL.iter().any(|r| r.as_str() == user.role) {
+            return Err(format!(
+                "role \"{}\" is not one of admin, member, viewer",
+                user.role
+            ));
+        }
+        if argon2::password_hash::PasswordHash::new(&user.password_hash).is_err() {
+            return Err("password_hash is not a PHC password hash string".into());
+        }
+        if let Some(other) = self.usernames.insert(user.username_key.clone(), user.id) {
+            return Err(format!(
+                "username \"{}\" is already used by user {other} (user names are unique regardless of case)",
+                user.username
+            ));
+        }
+        canonical(
+            "username",
+            &user.username,
+            inventory_core::validate_username(&user.username).map(Some),
+        )?;
+        self.user_ids.push(user.id);
+        Ok(())
     }
-    if let Some(d) = report.duplicate_names.first() {
-        let ids: Vec<String> = d.ids.iter().map(i64::to_string).collect();
-        return Err(bad(format!(
-            "backup locations {} are siblings with the same name",
-            ids.join(", ")
-        )));
+
+    fn token(&mut self) -> Result<(), String> {
+        let Some(token) = self.row.api_tokens.last() else {
+            return Ok(());
+        };
+        if self.user_ids.binary_search(&token.user_id).is_err() {
+            return Err(format!("its user {} is not in the backup", token.user_id));
+        }
+        let hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
+        if token.token_hash.len() != 64 || !hex(&token.token_hash) {
+            return Err("token_hash is not a SHA-256 hash (64 lower-case hex digits)".into());
+        }
+        if token.prefix.is_empty() || token.prefix.chars().count() > 16 {
+            return Err("prefix must be 1 to 16 characters".into());
+        }
+        if !["read", "write"].contains(&token.scope.as_str()) {
+            return Err(format!(
+                "scope \"{}\" is not one of read, write",
+                token.scope
+            ));
+        }
+        canonical_opt(
+            "label",
+            &token.label,
+            validate_description("label", token.label.as_deref()),
+        )?;
+        if let Some(other) = self.token_hashes.insert(token.token_hash.clone(), token.id) {
+            return Err(format!(
+                "token_hash is already used by token {other} (token hashes are unique)"
+            ));
+        }
+        Ok(())
     }
-    validate_others(snapshot)
+
+    /// The first problem of meaning, the rows' own or the location tree's.
+    fn finish(mut self) -> Result<(), DbError> {
+        match self.problem.take() {
+            Some(problem) => Err(problem),
+            None => self.check_tree(),
+        }
+    }
+
+    /// No orphans, no cycles of parents, no two siblings with the same name (ids are known
+    /// to be unique and increasing by now).
+    fn check_tree(&mut self) -> Result<(), DbError> {
+        const ROOT: u32 = u32::MAX;
+        let ids = &self.location_ids;
+        let mut up = Vec::with_capacity(ids.len());
+        for (&id, &parent) in ids.iter().zip(&self.parents) {
+            if parent == 0 {
+                up.push(ROOT);
+                continue;
+            }
+            match ids.binary_search(&parent) {
+                Ok(row) => up.push(row as u32),
+                Err(_) => return Err(bad(format!(
+                    "backup location {id} is an orphan: its parent {parent} is not in the backup"
+                ))),
+            }
+        }
+        // Walk up from every location; a walk that meets itself is a cycle.
+        const NEW: u8 = 0;
+        const ON_PATH: u8 = 1;
+        const SOUND: u8 = 2;
+        let mut state = vec![NEW; ids.len()];
+        let mut path = Vec::new();
+        for start in 0..ids.len() {
+            let mut at = start as u32;
+            while at != ROOT && state[at as usize] == NEW {
+                state[at as usize] = ON_PATH;
+                path.push(at);
+                at = up[at as usize];
+            }
+            if at != ROOT && state[at as usize] == ON_PATH {
+                let from = path.iter().position(|&r| r == at).unwrap_or(0);
+                let members: Vec<String> = path[from..]
+                    .iter()
+                    .map(|&r| ids[r as usize].to_string())
+                    .collect();
+                return Err(bad(format!(
+                    "backup locations form a cycle of parents: {}",
+                    members.join(" → ")
+                )));
+            }
+            for r in path.drain(..) {
+                state[r as usize] = SOUND;
+            }
+        }
+        self.sibling_names.sort_unstable();
+        for group in self.sibling_names.chunk_by(|a, b| a.0 == b.0) {
+            if group.len() > 1 {
+                let mut same: Vec<i64> = group.iter().map(|&(_, r)| ids[r as usize]).collect();
+                same.sort_unstable();
+                let same: Vec<String> = same.iter().map(i64::to_string).collect();
+                return Err(bad(format!(
+                    "backup locations {} are siblings with the same name",
+                    same.join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
 }
 
 /// A stored value must be what the validator makes of it (no surrounding spaces, no
@@ -260,147 +480,6 @@ fn canonical_opt(
     }
 }
 
-/// The line number (1-based, the header being line 1) of row `row` of table `table`:
-/// the file holds the tables in backup order, a table it leaves out having no rows.
-fn line_of(snapshot: &Snapshot, table: &str, row: usize) -> u64 {
-    let before: u64 = snapshot
-        .counts()
-        .into_iter()
-        .take_while(|(name, _)| *name != table)
-        .map(|(_, n)| n)
-        .sum();
-    before.saturating_add(row as u64).saturating_add(2)
-}
-
-/// A problem with row `row` (0-based, in file order) of `table`, whose id is `id`: the
-/// message names its line and the row (`backup line 28 (items id 1): …`).
-fn row_problem(snapshot: &Snapshot, table: &str, row: usize, id: i64, what: String) -> DbError {
-    DbError::file(
-        FileKind::Backup,
-        Some(line_of(snapshot, table, row)),
-        format!("({table} id {id}): {what}"),
-    )
-}
-
-/// Checks categories, items, users and API tokens: every value as the live write paths
-/// check it, references to rows present in the backup, and the uniqueness the schema demands.
-fn validate_others(snapshot: &Snapshot) -> Result<(), DbError> {
-    let bad = |table: &str, row: usize, id: i64, what: String| {
-        row_problem(snapshot, table, row, id, what)
-    };
-    let locations: HashSet<i64> = snapshot.locations.iter().map(|l| l.id).collect();
-
-    let mut categories: HashMap<&str, i64> = HashMap::new();
-    for (row, c) in snapshot.categories.iter().enumerate() {
-        let bad = |what: String| bad("categories", row, c.id, what);
-        if let Some(other) = categories.insert(&c.name_key, c.id) {
-            return Err(bad(format!(
-                "category name \"{}\" is already used by category {other} (names are unique regardless of case)",
-                c.name
-            )));
-        }
-        canonical(
-            "name",
-            &c.name,
-            inventory_core::validate_category_name(&c.name).map(Some),
-        )
-        .map_err(bad)?;
-        canonical_opt(
-            "description",
-            &c.description,
-            validate_description("description", c.description.as_deref()),
-        )
-        .map_err(bad)?;
-    }
-    let category_ids: HashSet<i64> = snapshot.categories.iter().map(|c| c.id).collect();
-
-    for (row, item) in snapshot.items.iter().enumerate() {
-        let bad = |what: String| bad("items", row, item.id, what);
-        if !locations.contains(&item.location_id) {
-            return Err(bad(format!(
-                "its location {} is not in the backup",
-                item.location_id
-            )));
-        }
-        if let Some(category) = item.category_id {
-            if !category_ids.contains(&category) {
-                return Err(bad(format!("its category {category} is not in the backup")));
-            }
-        }
-        let stored = NewItem::from(item);
-        let valid = stored.validated().map_err(|e| bad(e.to_string()))?;
-        if valid != stored {
-            return Err(bad(differences(&stored, &valid)));
-        }
-    }
-
-    let mut usernames: HashMap<&str, i64> = HashMap::new();
-    for (row, user) in snapshot.users.iter().enumerate() {
-        let bad = |what: String| bad("users", row, user.id, what);
-
-        if !Role::ALL.iter().any(|r| r.as_str() == user.role) {
-            return Err(bad(format!(
-                "role \"{}\" is not one of admin, member, viewer",
-                user.role
-            )));
-        }
-        if argon2::password_hash::PasswordHash::new(&user.password_hash).is_err() {
-            return Err(bad("password_hash is not a PHC password hash string".into()));
-        }
-        if let Some(other) = usernames.insert(&user.username_key, user.id) {
-            return Err(bad(format!(
-                "username \"{}\" is already used by user {other} (user names are unique regardless of case)",
-                user.username
-            )));
-        }
-        canonical(
-            "username",
-            &user.username,
-            inventory_core::validate_username(&user.username).map(Some),
-        )
-        .map_err(bad)?;
-    }
-    let user_ids: HashSet<i64> = snapshot.users.iter().map(|u| u.id).collect();
-
-    let mut hashes: HashMap<&str, i64> = HashMap::new();
-    for (row, token) in snapshot.api_tokens.iter().enumerate() {
-        let bad = |what: String| bad("api_tokens", row, token.id, what);
-        if !user_ids.contains(&token.user_id) {
-            return Err(bad(format!(
-                "its user {} is not in the backup",
-                token.user_id
-            )));
-        }
-        let hex = |s: &str| s.bytes().all(|b| matches!(b, b'0'..=b'9' | b'a'..=b'f'));
-        if token.token_hash.len() != 64 || !hex(&token.token_hash) {
-            return Err(bad(
-                "token_hash is not a SHA-256 hash (64 lower-case hex digits)".into(),
-            ));
-        }
-        if token.prefix.is_empty() || token.prefix.chars().count() > 16 {
-            return Err(bad("prefix must be 1 to 16 characters".into()));
-        }
-        if !["read", "write"].contains(&token.scope.as_str()) {
-            return Err(bad(format!(
-                "scope \"{}\" is not one of read, write",
-                token.scope
-            )));
-        }
-        canonical_opt(
-            "label",
-            &token.label,
-            validate_description("label", token.label.as_deref()),
-        )
-        .map_err(bad)?;
-        if let Some(other) = hashes.insert(&token.token_hash, token.id) {
-            return Err(bad(format!(
-                "token_hash is already used by token {other} (token hashes are unique)"
-            )));
-        }
-    }
-    Ok(())
-}
-
 /// Which fields of a stored item differ from the form the program writes.
 fn differences(stored: &NewItem, valid: &NewItem) -> String {
     let mut fields = Vec::new();
@@ -425,34 +504,11 @@ fn differences(stored: &NewItem, valid: &NewItem) -> String {
     )
 }
 
-/// The snapshot with its locations reordered parents first (breadth-first from the roots,
-/// siblings in id order), so that every insert finds its parent already there.
-fn into_insert_order(mut snapshot: Snapshot) -> Result<Snapshot, DbError> {
-    let rows = std::mem::take(&mut snapshot.locations);
-    let mut children: HashMap<Option<i64>, Vec<usize>> = HashMap::new();
-    for (i, row) in rows.iter().enumerate() {
-        children.entry(row.parent_id).or_default().push(i);
-    }
-    let mut order: Vec<usize> = children.remove(&None).unwrap_or_default();
-    let mut next = 0;
-    while next < order.len() {
-        if let Some(kids) = children.remove(&Some(rows[order[next]].id)) {
-            order.extend(kids);
-        }
-        next += 1;
-    }
-    if order.len() != rows.len() {
-        return Err(bad(
-            "backup locations do not form a tree (orphans or cycles)",
-        ));
-    }
-    let mut slots: Vec<Option<_>> = rows.into_iter().map(Some).collect();
-    snapshot.locations = order.into_iter().filter_map(|i| slots[i].take()).collect();
-    Ok(snapshot)
-}
-
-/// Reads a whole backup (compression detected by magic bytes) and checks it completely.
-fn read_and_check(input: &mut dyn Read, backend: Backend) -> Result<format::Decoded, DbError> {
+/// The backup `input` holds, uncompressed (gzip or zstd are recognised by their magic
+/// bytes).
+fn uncompressed<'a>(
+    input: &'a mut (dyn Read + Send),
+) -> Result<Box<dyn Read + Send + 'a>, DbError> {
     let mut magic = [0u8; 4];
     let mut n = 0;
     while n < magic.len() {
@@ -463,20 +519,34 @@ fn read_and_check(input: &mut dyn Read, backend: Backend) -> Result<format::Deco
             Err(e) => return Err(DbError::io("cannot read the backup", e)),
         }
     }
-    let prefix = &magic[..n];
-    let mut whole = std::io::Cursor::new(prefix).chain(input);
-    let decoded = match Compression::from_magic(prefix) {
-        Compression::None => format::decode(&mut whole)?,
-        Compression::Gzip => format::decode(&mut flate2::read::MultiGzDecoder::new(whole))?,
-        Compression::Zstd => {
-            let mut decoder = zstd::stream::read::Decoder::new(whole)
-                .map_err(|e| bad(format!("cannot start zstd decompression: {e}")))?;
-            format::decode(&mut decoder)?
-        }
-    };
-    check_schema_version(backend, &decoded.schema_version)?;
-    validate(&decoded.snapshot)?;
-    Ok(decoded)
+    let compression = Compression::from_magic(&magic[..n]);
+    let whole = std::io::Cursor::new(magic).take(n as u64).chain(input);
+    Ok(match compression {
+        Compression::None => Box::new(whole),
+        Compression::Gzip => Box::new(flate2::read::MultiGzDecoder::new(whole)),
+        Compression::Zstd => Box::new(
+            zstd::stream::read::Decoder::new(whole)
+                .map_err(|e| bad(format!("cannot start zstd decompression: {e}")))?,
+        ),
+    })
+}
+
+/// The first pass: reads the whole backup, one row at a time, and checks it completely
+/// (syntax, counts, checksum, schema version, then meaning) without keeping the rows.
+fn check_backup(input: &mut (dyn Read + Send), backend: Backend) -> Result<Checked, DbError> {
+    let mut plain = uncompressed(input)?;
+    let mut reader = format::Reader::open(&mut *plain)?;
+    let mut checker = Checker::default();
+    while let Some(line) = reader.next_row()? {
+        checker.row(&line)?;
+    }
+    check_schema_version(backend, reader.schema_version())?;
+    checker.finish()?;
+    Ok(Checked {
+        schema_version: reader.schema_version().to_string(),
+        counts: reader.counts(),
+        checksum: reader.checksum(),
+    })
 }
 
 /// The bulk INSERT of one table: every row of a batch travels as one JSON array bind and
@@ -508,26 +578,85 @@ fn insert_sql(spec: &TableSpec, backend: Backend) -> String {
     )
 }
 
-/// Inserts every row of `snapshot` (checked, in insert order) with the bulk INSERT, table
-/// by table, parents first. Run it in a write transaction.
-pub(crate) async fn insert_all(
+/// The second pass: inserts every row of a checked backup as `reader` reads it again, with
+/// the bulk INSERT, a batch at a time (memory: one batch). Rows come in id order, so a
+/// location may come before its parent (one moved under a newer location): it is
+/// inserted as its own parent — which keeps the foreign key and the sibling-name index
+/// satisfied — and given its parent once every location is in. Run it in a write
+/// transaction; an error (the file changed since it was checked, say) rolls it all back.
+async fn insert_backup(
     conn: &mut Conn,
-    snapshot: &Snapshot,
+    reader: &mut format::Reader<'_>,
+    checked: &Checked,
     progress: Progress<'_>,
 ) -> Result<(), DbError> {
-    let total: u64 = snapshot.counts().iter().map(|(_, n)| n).sum();
+    let total: u64 = checked.counts.iter().map(|(_, n)| n).sum();
     progress(0, total);
+    let mut batch = Snapshot::default();
+    let mut table = 0;
     let mut done = 0u64;
-    for table in snapshot.tables() {
-        let mut start = 0;
-        while start < table.len() {
-            let end = (start + INSERT_BATCH).min(table.len());
-            insert_batch(conn, table, start..end).await?;
-            done += (end - start) as u64;
+    let mut later_parents: Vec<(i64, i64)> = Vec::new();
+    while let Some(line) = reader.next_row()? {
+        if line.table != table {
+            done += flush(conn, &mut batch, table).await?;
+            table = line.table;
+        }
+        batch.tables_mut()[table]
+            .push_line(line.columns, &line.text)
+            .map_err(|e| DbError::file(FileKind::Backup, Some(line.number), e))?;
+        if let Some(loc) = batch.locations.last_mut().filter(|_| table == 0) {
+            if let Some(parent) = loc.parent_id.filter(|&p| p > loc.id) {
+                later_parents.push((loc.id, parent));
+                loc.parent_id = Some(loc.id);
+            }
+        }
+        if batch.tables()[table].len() >= INSERT_BATCH {
+            done += flush(conn, &mut batch, table).await?;
             progress(done, total);
-            start = end;
         }
     }
+    done += flush(conn, &mut batch, table).await?;
+    if reader.checksum() != checked.checksum || done != total {
+        return Err(bad(
+            "the backup changed while it was being restored; nothing was restored",
+        ));
+    }
+    for pairs in later_parents.chunks(INSERT_BATCH) {
+        set_parents(conn, pairs).await?;
+    }
+    progress(total, total);
+    Ok(())
+}
+
+/// Inserts the rows held for `table` and empties the batch; returns how many rows.
+async fn flush(conn: &mut Conn, batch: &mut Snapshot, table: usize) -> Result<u64, DbError> {
+    let rows = &mut batch.tables_mut()[table];
+    let n = rows.len();
+    if n > 0 {
+        insert_batch(conn, &**rows, 0..n).await?;
+        rows.clear();
+    }
+    Ok(n as u64)
+}
+
+/// Sets the parent of each location of `pairs` (id, parent) with one UPDATE.
+async fn set_parents(conn: &mut Conn, pairs: &[(i64, i64)]) -> Result<(), DbError> {
+    use diesel_async::RunQueryDsl;
+    let json = serde_json::to_string(pairs)
+        .map_err(|e| DbError::internal("cannot encode parents", Some(Box::new(e) as _)))?;
+    let sql = match conn.backend() {
+        Backend::Postgres => {
+            "UPDATE locations SET parent_id = (r ->> 1)::bigint \
+             FROM jsonb_array_elements($1::jsonb) AS pairs (r) \
+             WHERE locations.id = (r ->> 0)::bigint"
+        }
+        Backend::Sqlite => {
+            "UPDATE locations SET parent_id = pairs.value ->> 1 \
+             FROM json_each($1) AS pairs WHERE locations.id = pairs.value ->> 0"
+        }
+    };
+    let query = diesel::sql_query(sql).bind::<diesel::sql_types::Text, _>(json);
+    crate::conn::db_run!(conn, |c| query.execute(c).await)?;
     Ok(())
 }
 
@@ -637,11 +766,12 @@ pub(crate) async fn reset_sequences(conn: &mut Conn) -> Result<(), DbError> {
 }
 
 /// In one write transaction: (optionally) checks that every table is empty, deletes every
-/// row (children's tables first), inserts `ordered`, and moves every id sequence past the
-/// largest restored id. Any error rolls all of it back.
+/// row (children's tables first), inserts the rows of the checked backup `reader` reads,
+/// and moves every id sequence past the largest restored id. Any error rolls all of it back.
 async fn replace_all(
     conn: &mut Conn,
-    ordered: &Snapshot,
+    reader: &mut format::Reader<'_>,
+    checked: &Checked,
     require_empty: bool,
     progress: Progress<'_>,
 ) -> Result<(), DbError> {
@@ -666,9 +796,14 @@ async fn replace_all(
         delete.push_str(&format!("DELETE FROM {};", spec.name));
     }
     crate::conn::db_run!(conn, |c| c.batch_execute(&delete).await)?;
-    insert_all(conn, ordered, progress).await?;
+    insert_backup(conn, reader, checked, progress).await?;
     reset_sequences(conn).await
 }
+
+/// A backup source that can be read twice: once to check it, once to load it.
+pub trait BackupSource: Read + std::io::Seek + Send {}
+
+impl<T: Read + std::io::Seek + Send> BackupSource for T {}
 
 impl Database {
     /// The latest applied migration, requiring the schema to be current (the backup is
@@ -680,15 +815,6 @@ impl Database {
             Some(latest) if pending == 0 => Ok(latest.version.clone()),
             _ => Err(DbError::SchemaNotCurrent { pending }),
         }
-    }
-
-    /// Schema version and every row, from one consistent read.
-    async fn snapshot(&self) -> Result<(String, Snapshot), DbError> {
-        let version = self.backup_schema_version().await?;
-        let snapshot = self
-            .transaction(TxMode::Snapshot, async |c| Snapshot::read(c).await)
-            .await?;
-        Ok((version, snapshot))
     }
 
     /// Writes a plain backup to `out` from one consistent read, streaming: the rows are
@@ -743,23 +869,31 @@ impl Database {
         }
     }
 
-    /// Replaces every row with `snapshot` (already checked) in one tree-write transaction.
+    /// Checks the backup `input` holds from its current position (first pass), then
+    /// replaces every row with it in one tree-write transaction (second pass). Memory stays
+    /// the same whatever the size of the backup, apart from about 40 bytes per location.
     async fn load(
         &self,
-        schema_version: &str,
-        snapshot: Snapshot,
+        input: &mut dyn BackupSource,
         require_empty: bool,
         progress: Progress<'_>,
     ) -> Result<BackupSummary, DbError> {
-        let summary = summary(schema_version, &snapshot);
-        let ordered = into_insert_order(snapshot)?;
+        let seek_error = |e| DbError::io("cannot read the backup", e);
+        let start = input.stream_position().map_err(seek_error)?;
+        let checked = check_backup(input, self.backend())?;
         self.prepare_for_load().await?;
-        self.transaction(TxMode::TreeWrite, async |c| {
-            replace_all(c, &ordered, require_empty, progress).await
+        input
+            .seek(std::io::SeekFrom::Start(start))
+            .map_err(seek_error)?;
+        let mut plain = uncompressed(input)?;
+        let mut reader = format::Reader::open(&mut *plain)?;
+        let (reader, checked_ref) = (&mut reader, &checked);
+        self.transaction(TxMode::TreeWrite, async move |c| {
+            replace_all(c, reader, checked_ref, require_empty, progress).await
         })
         .await?;
         self.refresh_statistics().await;
-        Ok(summary)
+        Ok(summary(&checked.schema_version, &checked.counts))
     }
 
     /// After a bulk load on PostgreSQL, brings the planner's statistics up to date: until
@@ -842,17 +976,16 @@ impl Database {
     }
 
     /// Replaces all data with a backup read from `input` (plain, gzip or zstd, detected by
-    /// magic bytes). The whole input is read and checked before the database is touched;
-    /// then the schema is migrated if needed and every table replaced in one transaction.
+    /// magic bytes), from its current position. The whole input is read and checked before
+    /// the database is touched, keeping only ids and keys; then the schema is migrated if
+    /// needed and every table replaced in one transaction while the input is read again.
     /// A bad input is `DbError::InvalidFile` naming the problem, and leaves the data unchanged.
     pub async fn restore_backup(
         &self,
-        input: &mut (dyn Read + Send),
+        input: &mut dyn BackupSource,
         progress: Progress<'_>,
     ) -> Result<BackupSummary, DbError> {
-        let decoded = read_and_check(input, self.backend())?;
-        self.load(&decoded.schema_version, decoded.snapshot, false, progress)
-            .await
+        self.load(input, false, progress).await
     }
 
     /// [`Database::restore_backup`] from a file; compression is detected from its first
@@ -862,14 +995,17 @@ impl Database {
         path: &Path,
         progress: Progress<'_>,
     ) -> Result<BackupSummary, DbError> {
-        let mut file = std::fs::File::open(path)
+        let file = std::fs::File::open(path)
             .map_err(|e| DbError::io(format!("cannot open backup {}", path.display()), e))?;
+        let mut file = std::io::BufReader::with_capacity(1 << 16, file);
         self.restore_backup(&mut file, progress).await
     }
 
     /// Copies every row into `target`, which may be of either backend. The target must
     /// hold no rows in any table (`DbError::NotEmpty` names one that does); it is migrated
-    /// if needed, and loaded all-or-nothing like a restore.
+    /// if needed, and loaded all-or-nothing like a restore. The rows pass through a plain
+    /// backup in an anonymous temporary file (in the system's temporary directory), so
+    /// memory stays the same whatever the size of the database.
     pub async fn copy_to(
         &self,
         target: &Database,
@@ -889,9 +1025,17 @@ impl Database {
                 });
             }
         }
-        let (version, snapshot) = self.snapshot().await?;
-        check_schema_version(target.backend(), &version)?;
-        validate(&snapshot)?;
-        target.load(&version, snapshot, true, progress).await
+        let spool_error = |e| DbError::io("cannot write the copy's temporary file", e);
+        let mut spool = tempfile::tempfile().map_err(spool_error)?;
+        {
+            let mut out = std::io::BufWriter::with_capacity(1 << 16, &mut spool);
+            self.stream_backup(&mut out, &|_, _| {}).await?;
+            out.flush().map_err(spool_error)?;
+        }
+        spool
+            .seek(std::io::SeekFrom::Start(0))
+            .map_err(spool_error)?;
+        let mut spool = std::io::BufReader::with_capacity(1 << 16, spool);
+        target.load(&mut spool, true, progress).await
     }
 }

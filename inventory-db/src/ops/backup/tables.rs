@@ -632,12 +632,14 @@ pub(crate) trait TableRows: Send + Sync {
     fn spec(&self) -> &'static TableSpec;
     /// How many rows.
     fn len(&self) -> usize;
-    /// The primary keys, in stored order.
-    fn keys(&self) -> Vec<i64>;
+    /// The primary key of the last row.
+    fn last_key(&self) -> Option<i64>;
     /// Parses one backup line (written with `columns` columns) and appends the row.
     fn push_line(&mut self, columns: usize, line: &str) -> Result<(), String>;
     /// The rows `range` as one JSON array of database value arrays, for the bulk insert.
     fn db_batch(&self, range: std::ops::Range<usize>) -> Result<String, serde_json::Error>;
+    /// Removes every row.
+    fn clear(&mut self);
 }
 
 impl<R: BackupRow> TableRows for Vec<R> {
@@ -649,8 +651,8 @@ impl<R: BackupRow> TableRows for Vec<R> {
         Vec::len(self)
     }
 
-    fn keys(&self) -> Vec<i64> {
-        self.iter().map(BackupRow::key).collect()
+    fn last_key(&self) -> Option<i64> {
+        self.last().map(BackupRow::key)
     }
 
     fn push_line(&mut self, columns: usize, line: &str) -> Result<(), String> {
@@ -670,9 +672,14 @@ impl<R: BackupRow> TableRows for Vec<R> {
         out.push(b']');
         Ok(String::from_utf8(out).unwrap_or_default())
     }
+
+    fn clear(&mut self) {
+        Vec::clear(self);
+    }
 }
 
-/// Every row of every table, each table ordered by primary key.
+/// Rows of every table, each table ordered by primary key: what a restore holds at a time
+/// (one batch to insert, or the one row being checked).
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub(crate) struct Snapshot {
     /// `locations` rows.
@@ -715,41 +722,10 @@ impl Snapshot {
     pub(crate) fn specs() -> [&'static TableSpec; 5] {
         Snapshot::default().tables().map(|t| t.spec())
     }
-
-    /// Rows per table, in backup order.
-    pub(crate) fn counts(&self) -> Vec<(&'static str, u64)> {
-        self.tables()
-            .iter()
-            .map(|t| (t.spec().name, t.len() as u64))
-            .collect()
-    }
-
-    /// Every row of every table, from one consistent snapshot (run it in a
-    /// [`crate::TxMode::Snapshot`] transaction).
-    pub(crate) async fn read(conn: &mut Conn) -> Result<Snapshot, DbError> {
-        Ok(Snapshot {
-            locations: read_all(conn).await?,
-            categories: read_all(conn).await?,
-            items: read_all(conn).await?,
-            users: read_all(conn).await?,
-            api_tokens: read_all(conn).await?,
-        })
-    }
 }
 
-/// Rows per page when a table is read whole (for a backup or a copy).
+/// Rows per page when a table is read whole (for a backup).
 const READ_PAGE: i64 = 20_000;
-
-/// Every row of a table, by primary key, read a page at a time.
-async fn read_all<R: BackupRow>(conn: &mut Conn) -> Result<Vec<R>, DbError> {
-    let mut all = Vec::new();
-    each_page::<R>(conn, |page| {
-        all.extend(page);
-        Ok(())
-    })
-    .await?;
-    Ok(all)
-}
 
 /// Every row of a table, by primary key, handed to `f` a page at a time.
 async fn each_page<R: BackupRow>(
