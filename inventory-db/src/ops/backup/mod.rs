@@ -398,12 +398,11 @@ impl Checker {
                 up.push(ROOT);
                 continue;
             }
-            match ids.binary_search(&parent) {
-                Ok(row) => up.push(row as u32),
-                Err(_) => return Err(bad(format!(
-                    "backup location {id} is an orphan: its parent {parent} is not in the backup"
-                ))),
-            }
+            let Ok(row) = ids.binary_search(&parent) else {
+                let what = format!("backup location {id} is an orphan: its parent {parent}");
+                return Err(bad(format!("{what} is not in the backup")));
+            };
+            up.push(row as u32);
         }
         // Walk up from every location; a walk that meets itself is a cycle.
         const NEW: u8 = 0;
