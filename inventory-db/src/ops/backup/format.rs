@@ -317,6 +317,9 @@ pub(crate) struct Reader<'r> {
     /// Index into the header's tables of the table being read, and its rows still to come.
     table: usize,
     left: u64,
+    /// Each header table's index into [`Snapshot::specs`] (every name is known: the header
+    /// was checked).
+    spec_index: Vec<usize>,
     expected: u64,
     found: u64,
     finished: bool,
@@ -354,12 +357,24 @@ impl<'r> Reader<'r> {
             .try_fold(0u64, |sum, t| sum.checked_add(t.rows))
             .ok_or_else(|| DbError::file(FileKind::Backup, Some(1), "impossible row counts"))?;
         let left = header.tables.first().map_or(0, |t| t.rows);
+        let specs = Snapshot::specs();
+        let spec_index = header
+            .tables
+            .iter()
+            .map(|t| {
+                specs
+                    .iter()
+                    .position(|spec| spec.name == t.name)
+                    .ok_or_else(|| whole_file(format!("backup has unknown table {}", t.name)))
+            })
+            .collect::<Result<_, _>>()?;
         Ok(Reader {
             lines,
             hash,
             header,
             table: 0,
             left,
+            spec_index,
             expected,
             found: 0,
             finished: false,
@@ -427,14 +442,9 @@ impl<'r> Reader<'r> {
         self.hash.update(b"\n");
         self.found += 1;
         self.left -= 1;
-        let table = &self.header.tables[self.table];
-        let index = Snapshot::specs()
-            .iter()
-            .position(|t| t.name == table.name)
-            .ok_or_else(|| whole_file(format!("backup has unknown table {}", table.name)))?;
         Ok(Some(RowLine {
-            table: index,
-            columns: table.columns.len(),
+            table: self.spec_index[self.table],
+            columns: self.header.tables[self.table].columns.len(),
             number: self.lines.number,
             text,
         }))

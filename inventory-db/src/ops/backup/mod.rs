@@ -199,30 +199,20 @@ impl Checker {
         table.push_line(line.columns, &line.text).map_err(invalid)?;
         let name = table.spec().name;
         let id = table.last_key().unwrap_or_default();
-        if self.problem.is_some() {
-            table.clear();
-            return Ok(());
+        if self.problem.is_none() {
+            let checked = self.id(line.table, id).and_then(|()| match line.table {
+                0 => self.location(),
+                1 => self.category(),
+                2 => self.item(),
+                3 => self.user(),
+                _ => self.token(),
+            });
+            if let Err(what) = checked {
+                let what = format!("({name} id {id}): {what}");
+                self.problem = Some(DbError::file(FileKind::Backup, Some(line.number), what));
+            }
         }
-        let problem = |what: String| {
-            DbError::file(
-                FileKind::Backup,
-                Some(line.number),
-                format!("({name} id {id}): {what}"),
-            )
-        };
-        let checked = self.id(line.table, id).and_then(|()| match line.table {
-            0 => self.location(),
-            1 => self.category(),
-            2 => self.item(),
-            3 => self.user(),
-            _ => self.token(),
-        });
-        for table in self.row.tables_mut() {
-            table.clear();
-        }
-        if let Err(what) = checked {
-            self.problem = Some(problem(what));
-        }
+        self.row.tables_mut()[line.table].clear();
         Ok(())
     }
 
