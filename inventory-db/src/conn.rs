@@ -241,13 +241,75 @@ impl Database {
                 conn.commit().await.map_err(|e| self.busy(e))?;
                 Ok(value)
             }
-            Err(e) => {
-                // A failed rollback leaves the transaction open: the connection is then
-                // discarded when dropped, which rolls back on the server.
-                let _ = conn.rollback().await;
-                Err(self.busy(e))
-            }
+            Err(e) => Err(self.abandon(&mut conn, e).await),
         }
+    }
+
+    /// Runs `f` in a tree-write transaction made for filling emptied tables with many rows
+    /// (restore, bulk load). On PostgreSQL it is [`Database::transaction`] in
+    /// [`TxMode::TreeWrite`]. On SQLite the connection runs it with the settings of
+    /// [`BULK_SETTINGS`] (foreign keys off among them) and without what the rows derive —
+    /// the secondary indexes, the search index and its triggers — which are dropped first;
+    /// before the commit they are created again from the loaded rows in one pass each (a
+    /// unique index refusing a duplicate as it would have row by row), and
+    /// `PRAGMA foreign_key_check` must find nothing. All of it is inside the one
+    /// transaction, so an error leaves the database as it was.
+    pub(crate) async fn bulk_transaction<T, F>(&self, f: F) -> Result<T, DbError>
+    where
+        for<'c> F: TxFn<'c, T, Fut: Send> + Send,
+        T: Send,
+    {
+        if self.backend() != Backend::Sqlite {
+            return self.transaction(TxMode::TreeWrite, f).await;
+        }
+        let _turn = self.writer_turn(TxMode::TreeWrite).await?;
+        let mut conn = self.conn().await?;
+        let mut bulk = String::new();
+        let mut reset = String::new();
+        for (name, value) in BULK_SETTINGS {
+            let was = sqlite_setting(&mut conn, name).await?;
+            bulk.push_str(&format!("PRAGMA {name} = {value};"));
+            reset.push_str(&format!("PRAGMA {name} = {was};"));
+        }
+        batch(&mut conn, &bulk).await?;
+        let outcome = self.bulk_on(&mut conn, f).await;
+        // The connection's settings back before it returns to the pool, whatever happened.
+        let reset = batch(&mut conn, &reset).await;
+        let value = outcome?;
+        reset?;
+        Ok(value)
+    }
+
+    /// The transaction of [`Database::bulk_transaction`] on SQLite, on `conn`.
+    async fn bulk_on<T, F>(&self, conn: &mut Conn, f: F) -> Result<T, DbError>
+    where
+        for<'c> F: TxFn<'c, T, Fut: Send> + Send,
+        T: Send,
+    {
+        conn.begin(TxMode::TreeWrite, self)
+            .await
+            .map_err(|e| self.busy(e))?;
+        let derived = match drop_derived(conn).await {
+            Ok(derived) => derived,
+            Err(e) => return Err(self.abandon(conn, e).await),
+        };
+        let value = match f(&mut *conn).await {
+            Ok(value) => value,
+            Err(e) => return Err(self.abandon(conn, e).await),
+        };
+        if let Err(e) = finish_bulk(conn, &derived).await {
+            return Err(self.abandon(conn, e).await);
+        }
+        conn.commit().await.map_err(|e| self.busy(e))?;
+        Ok(value)
+    }
+
+    /// Rolls back `conn`'s transaction after `e`, and gives `e` back.
+    async fn abandon(&self, conn: &mut Conn, e: DbError) -> DbError {
+        // A failed rollback leaves the transaction open: the connection is then discarded
+        // when dropped, which rolls back on the server.
+        let _ = conn.rollback().await;
+        self.busy(e)
     }
 
     /// On SQLite, a write transaction's turn among this process's writers (held until it
@@ -280,4 +342,92 @@ impl Database {
             other => other,
         }
     }
+}
+
+/// The settings of a bulk transaction on SQLite, each put back as it was afterwards:
+/// foreign keys off (checked once at the end instead, and a DELETE of a whole table is then
+/// a truncation), a page cache large enough for the tables being filled (in KiB), and the
+/// statement journal in memory.
+const BULK_SETTINGS: [(&str, &str); 2] = [("foreign_keys", "OFF"), ("cache_size", "-65536")];
+
+/// Runs `sql` (statements without results) on `conn`.
+async fn batch(conn: &mut Conn, sql: &str) -> Result<(), DbError> {
+    use diesel_async::SimpleAsyncConnection;
+    db_run!(conn, |c| c.batch_execute(sql).await)?;
+    Ok(())
+}
+
+/// The value of the SQLite setting `name` (one of this module's own names, not input).
+async fn sqlite_setting(conn: &mut Conn, name: &str) -> Result<String, DbError> {
+    use diesel_async::RunQueryDsl;
+    let query = diesel::sql_query(format!(
+        "SELECT CAST({name} AS TEXT) AS v FROM pragma_{name}"
+    ));
+    let row: crate::models::OneText = db_run!(conn, |c| query.get_result(c).await)?;
+    row.v
+        .ok_or_else(|| DbError::internal(format!("SQLite gave no {name}"), None))
+}
+
+/// The statements that create again what [`drop_derived`] dropped: the search index's
+/// table, then the indexes and triggers in order.
+struct Derived {
+    search_table: String,
+    others: Vec<String>,
+}
+
+/// Drops what the rows of the tables derive — the secondary indexes, the search index and
+/// the triggers that keep it in step — and returns the statements that create it again.
+async fn drop_derived(conn: &mut Conn) -> Result<Derived, DbError> {
+    let query = diesel::sql_query(
+        "SELECT type || ' \"' || name || '\"' || char(10) || sql AS v FROM sqlite_master \
+         WHERE name = 'search_fts' OR (type = 'trigger' AND sql LIKE '%search_fts%') \
+         ORDER BY type <> 'trigger', name",
+    );
+    let rows: Vec<crate::models::OneText> = db_load!(conn, query)?;
+    let mut drop = String::new();
+    let mut create = Vec::new();
+    for (what, sql) in rows.iter().filter_map(|r| r.v.as_deref()?.split_once('\n')) {
+        drop.push_str(&format!("DROP {what};"));
+        create.push(sql.to_string());
+    }
+    // Dropped triggers first, then indexes, then the table: created in the reverse order.
+    let Some(search_table) = create.pop().filter(|sql| sql.contains("VIRTUAL TABLE")) else {
+        return Err(DbError::internal(
+            "the search index search_fts is missing",
+            None,
+        ));
+    };
+    batch(conn, &drop).await?;
+    create.reverse();
+    Ok(Derived {
+        search_table,
+        others: create,
+    })
+}
+
+/// After a bulk load on SQLite: creates the search index again and fills it from the
+/// tables in one pass, creates the indexes and triggers again, and checks every foreign
+/// key.
+async fn finish_bulk(conn: &mut Conn, derived: &Derived) -> Result<(), DbError> {
+    let mut create = format!("{};", derived.search_table);
+    create.push_str(include_str!("sql/sqlite/rebuild_search.sql"));
+    for sql in &derived.others {
+        create.push_str(&format!("{sql};"));
+    }
+    batch(conn, &create).await?;
+    let query = diesel::sql_query(
+        "SELECT f.\"table\" || ' row ' || coalesce(f.rowid, '?') || \
+         ' refers to a missing row of ' || f.parent AS v \
+         FROM sqlite_master m JOIN pragma_foreign_key_check(m.name) f \
+         WHERE m.type = 'table' LIMIT 5",
+    );
+    let broken: Vec<crate::models::OneText> = db_load!(conn, query)?;
+    if broken.is_empty() {
+        return Ok(());
+    }
+    let lines: Vec<String> = broken.into_iter().filter_map(|r| r.v).collect();
+    Err(DbError::internal(
+        format!("the loaded rows break foreign keys: {}", lines.join("; ")),
+        None,
+    ))
 }

@@ -314,6 +314,16 @@ impl Database {
         self.read(async |c| Ok(db_run!(c, |c| c.batch_execute(sql).await)?))
             .await
     }
+
+    /// Runs a raw query whose one text column is `v`, and returns its rows (tests use it
+    /// to look at what the library keeps out of sight: the search index, the triggers).
+    pub async fn query_text_for_tests(&self, sql: &str) -> Result<Vec<String>, DbError> {
+        let query = diesel::sql_query(sql.to_string());
+        let rows: Vec<crate::models::OneText> = self
+            .read(async |c| Ok(crate::conn::db_load!(c, query)?))
+            .await?;
+        Ok(rows.into_iter().map(|r| r.v.unwrap_or_default()).collect())
+    }
 }
 
 /// Runs the same async test body against SQLite and PostgreSQL: for each

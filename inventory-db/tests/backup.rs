@@ -662,6 +662,11 @@ backend_tests! {
         let err = db.restore_backup(&mut source, quiet()).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
         assert!(backup_bytes(db).await == before, "a refused restore changed the database");
+        // The search index and what keeps it current are as they were.
+        let shed = db.search("Shed", 5).await.unwrap();
+        assert!(shed.iter().any(|h| h.kind == "location"), "{shed:?}");
+        let gizmo = db.create_item(&NewItem::new("Gizmo", f.locations[0])).await.unwrap();
+        assert!(finds_item(db, "Gizmo", gizmo.id).await, "a new item is indexed");
     }
 
     async fn a_large_backup_restores_in_many_batches_with_parents_after_children(db: &Database) {
@@ -1019,4 +1024,61 @@ backend_tests! {
         });
         assert_refused(db, &swapped, "each at most once, in that order").await;
     }
+}
+
+/// Every entry of SQLite's search index, as text, in rowid order.
+const SEARCH_INDEX: &str = "SELECT rowid || '|' || kind || '|' || ref_id || '|' || name || '|' \
+                            || body AS v FROM search_fts ORDER BY rowid";
+
+/// A restore on SQLite loads with the search triggers dropped and rebuilds the index in one
+/// pass: the index it builds is the one the triggers kept, entry for entry, and afterwards
+/// the triggers and foreign keys are back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sqlite_restore_rebuilds_the_search_index_the_triggers_kept() {
+    let t = inventory_db::testing::sqlite().await;
+    let db = &t.db;
+    let f = seed(db).await;
+    let before = db.query_text_for_tests(SEARCH_INDEX).await.unwrap();
+    assert_eq!(before.len(), 27, "24 locations and 3 items: {before:?}");
+    assert!(
+        before
+            .iter()
+            .any(|e| e.contains("|item|") && e.contains("spare")),
+        "{before:?}"
+    );
+    let triggers = "SELECT name AS v FROM sqlite_master WHERE type = 'trigger' ORDER BY name";
+    let kept = db.query_text_for_tests(triggers).await.unwrap();
+    assert_eq!(kept.len(), 6, "{kept:?}");
+    let bytes = backup_bytes(db).await;
+    restore_bytes(db, &bytes).await.unwrap();
+    assert_eq!(db.query_text_for_tests(SEARCH_INDEX).await.unwrap(), before);
+    assert_eq!(db.query_text_for_tests(triggers).await.unwrap(), kept);
+    let fk = "SELECT CAST(foreign_keys AS TEXT) AS v FROM pragma_foreign_keys";
+    assert_eq!(
+        db.query_text_for_tests(fk).await.unwrap(),
+        ["1"],
+        "foreign keys back on"
+    );
+    // The triggers work again: a rename is indexed, a delete leaves the index.
+    db.update_item(
+        f.items[1],
+        &inventory_db::ItemChanges {
+            name: Some("Teapot".into()),
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    assert!(finds_item(db, "Teapot", f.items[1]).await);
+    assert!(!finds_item(db, "Kettle", f.items[1]).await);
+    let err = db
+        .execute_raw_for_tests(
+            "DELETE FROM locations WHERE id = (SELECT location_id FROM items LIMIT 1)",
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        err.to_string().to_lowercase().contains("foreign key"),
+        "{err}"
+    );
 }

@@ -9,7 +9,7 @@
 use inventory_core::generate::HomeData;
 use inventory_core::{name_key, validate_category_name, validate_location_name};
 
-use crate::conn::{Conn, TxMode};
+use crate::conn::Conn;
 use crate::error::DbError;
 use crate::models::category::Category;
 use crate::models::item::{ItemRecord, NewItem};
@@ -46,7 +46,7 @@ fn invalid(what: String) -> DbError {
 }
 
 /// Inserts `data` (ids kept) into empty tables, batch by batch, then moves the id
-/// sequences past the largest ids. Run it in a [`TxMode::TreeWrite`] transaction.
+/// sequences past the largest ids. Run it in a tree-write transaction.
 pub async fn load(
     conn: &mut Conn,
     data: &HomeData,
@@ -164,7 +164,7 @@ impl Database {
         data: &HomeData,
         progress: Progress<'_>,
     ) -> Result<BulkSummary, DbError> {
-        self.transaction(TxMode::TreeWrite, async |c| load(c, data, progress).await)
+        self.bulk_transaction(async |c| load(c, data, progress).await)
             .await
     }
 }

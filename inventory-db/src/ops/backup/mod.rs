@@ -778,8 +778,8 @@ async fn replace_all(
         }
     }
     // Children's tables first, so that no foreign key (items' RESTRICT on locations
-    // included) ever sees a missing parent. On SQLite the search triggers drop the deleted
-    // rows' entries and index the inserted ones.
+    // included) ever sees a missing parent. On SQLite the bulk transaction rebuilds the
+    // search index afterwards.
     let mut delete = String::new();
     for spec in Snapshot::specs().iter().rev() {
         delete.push_str(&format!("DELETE FROM {};", spec.name));
@@ -877,7 +877,7 @@ impl Database {
         let mut plain = uncompressed(input)?;
         let mut reader = format::Reader::open(&mut *plain)?;
         let (reader, checked_ref) = (&mut reader, &checked);
-        self.transaction(TxMode::TreeWrite, async move |c| {
+        self.bulk_transaction(async move |c| {
             replace_all(c, reader, checked_ref, require_empty, progress).await
         })
         .await?;
