@@ -248,11 +248,10 @@ impl Database {
     /// Runs `f` in a tree-write transaction made for filling emptied tables with many rows
     /// (restore, bulk load). On PostgreSQL it is [`Database::transaction`] in
     /// [`TxMode::TreeWrite`]. On SQLite the connection runs it with the settings of
-    /// [`BULK_SETTINGS`] (foreign keys off among them) and without what the rows derive —
-    /// the secondary indexes, the search index and its triggers — which are dropped first;
-    /// before the commit they are created again from the loaded rows in one pass each (a
-    /// unique index refusing a duplicate as it would have row by row), and
-    /// `PRAGMA foreign_key_check` must find nothing. All of it is inside the one
+    /// [`BULK_SETTINGS`] (foreign keys off among them) and without the search index and the
+    /// triggers (search entries, category item counts), which are dropped first; before the
+    /// commit the index and the counts are computed from the loaded rows in one pass, the
+    /// triggers put back, and `PRAGMA foreign_key_check` must find nothing. All of it is inside the one
     /// transaction, so an error leaves the database as it was.
     pub(crate) async fn bulk_transaction<T, F>(&self, f: F) -> Result<T, DbError>
     where
@@ -369,18 +368,19 @@ async fn sqlite_setting(conn: &mut Conn, name: &str) -> Result<String, DbError> 
 }
 
 /// The statements that create again what [`drop_derived`] dropped: the search index's
-/// table, then the indexes and triggers in order.
+/// table and the triggers.
 struct Derived {
     search_table: String,
-    others: Vec<String>,
+    triggers: Vec<String>,
 }
 
-/// Drops what the rows of the tables derive — the secondary indexes, the search index and
-/// the triggers that keep it in step — and returns the statements that create it again.
+/// Drops what the rows of the tables derive — the search index — and every trigger (those
+/// that keep the search index and the categories' item counts in step), and returns the
+/// statements that create them again.
 async fn drop_derived(conn: &mut Conn) -> Result<Derived, DbError> {
     let query = diesel::sql_query(
         "SELECT type || ' \"' || name || '\"' || char(10) || sql AS v FROM sqlite_master \
-         WHERE name = 'search_fts' OR (type = 'trigger' AND sql LIKE '%search_fts%') \
+         WHERE name = 'search_fts' OR type = 'trigger' \
          ORDER BY type <> 'trigger', name",
     );
     let rows: Vec<crate::models::OneText> = db_load!(conn, query)?;
@@ -390,7 +390,7 @@ async fn drop_derived(conn: &mut Conn) -> Result<Derived, DbError> {
         drop.push_str(&format!("DROP {what};"));
         create.push(sql.to_string());
     }
-    // Dropped triggers first, then indexes, then the table: created in the reverse order.
+    // Dropped triggers first, then the table: created in the reverse order.
     let Some(search_table) = create.pop().filter(|sql| sql.contains("VIRTUAL TABLE")) else {
         return Err(DbError::internal(
             "the search index search_fts is missing",
@@ -401,17 +401,17 @@ async fn drop_derived(conn: &mut Conn) -> Result<Derived, DbError> {
     create.reverse();
     Ok(Derived {
         search_table,
-        others: create,
+        triggers: create,
     })
 }
 
-/// After a bulk load on SQLite: creates the search index again and fills it from the
-/// tables in one pass, creates the indexes and triggers again, and checks every foreign
-/// key.
+/// After a bulk load on SQLite: creates the search index again, computes what the rows
+/// derive in one pass (`rebuild_derived.sql`), creates the triggers again, and checks every
+/// foreign key.
 async fn finish_bulk(conn: &mut Conn, derived: &Derived) -> Result<(), DbError> {
     let mut create = format!("{};", derived.search_table);
-    create.push_str(include_str!("sql/sqlite/rebuild_search.sql"));
-    for sql in &derived.others {
+    create.push_str(include_str!("sql/sqlite/rebuild_derived.sql"));
+    for sql in &derived.triggers {
         create.push_str(&format!("{sql};"));
     }
     batch(conn, &create).await?;

@@ -537,11 +537,13 @@ impl From<diesel::result::Error> for DbError {
     }
 }
 
-/// SQLite's SQLITE_BUSY/SQLITE_LOCKED and PostgreSQL's lock_timeout.
+/// SQLite's SQLITE_BUSY/SQLITE_LOCKED, PostgreSQL's lock_timeout and its deadlock
+/// detector (a transaction it ends so that others can go on: worth retrying).
 fn is_busy(message: &str) -> bool {
     message.starts_with("database is locked")
         || message.starts_with("database table is locked")
         || message.contains("due to lock timeout")
+        || message.starts_with("deadlock detected")
 }
 
 fn is_missing_table(message: &str) -> bool {

@@ -221,6 +221,84 @@ backend_tests! {
         assert_eq!(db.delete_category("tools").await.unwrap_err().kind(), ErrorKind::NotFound);
     }
 
+    async fn category_counts_follow_every_change_to_items(db: &Database) {
+        let (house, garage, toolbox, kitchen) = home(db).await;
+        for name in ["Tools", "Kitchenware", "Unused"] {
+            db.create_category(name, None).await.unwrap();
+        }
+        let of = |c: &str| NewItem { category: Some(c.into()), ..NewItem::new(format!("{c} item"), toolbox) };
+        let mut tools = Vec::new();
+        for _ in 0..4 {
+            tools.push(db.create_item(&of("Tools")).await.unwrap().id);
+        }
+        let pan = db.create_item(&NewItem { location_id: kitchen, ..of("Kitchenware") }).await.unwrap().id;
+        db.create_item(&NewItem::new("Loose", garage)).await.unwrap();
+        assert_counts(db, &[("Kitchenware", 1), ("Tools", 4), ("Unused", 0)]).await;
+        // To another category, to none, and back from none.
+        let to = |c: Option<&str>| ItemChanges { category: Some(c.map(Into::into)), ..Default::default() };
+        db.update_item(tools[0], &to(Some("Kitchenware"))).await.unwrap();
+        db.update_item(tools[1], &to(None)).await.unwrap();
+        db.update_item(tools[1], &to(Some("Unused"))).await.unwrap();
+        // A change of anything else, and moves, leave the counts.
+        db.update_item(pan, &ItemChanges { name: Some("Pan".into()), ..Default::default() }).await.unwrap();
+        db.move_items(&tools[2..], garage).await.unwrap();
+        assert_counts(db, &[("Kitchenware", 2), ("Tools", 2), ("Unused", 1)]).await;
+        db.delete_item(tools[3]).await.unwrap();
+        assert_counts(db, &[("Kitchenware", 2), ("Tools", 1), ("Unused", 1)]).await;
+        // Deleting the category leaves its items without one; the others keep their counts.
+        db.delete_category("Unused").await.unwrap();
+        assert_counts(db, &[("Kitchenware", 2), ("Tools", 1)]).await;
+        // A location deleted with its items takes them off the counts.
+        db.delete_location_with(garage, ItemsOnDelete::Delete).await.unwrap();
+        assert_counts(db, &[("Kitchenware", 1), ("Tools", 0)]).await;
+        // An import counts what it adds.
+        let csv = "name,location,quantity,category\nKnife,My House / Kitchen,1,Kitchenware\nFork,My House / Kitchen,1,Cutlery\n";
+        db.import_items_csv(&mut csv.as_bytes(), ImportOptions { create_locations: false }, &noop).await.unwrap();
+        assert_counts(db, &[("Cutlery", 1), ("Kitchenware", 2), ("Tools", 0)]).await;
+        let _ = house;
+    }
+
+    async fn category_counts_stay_true_under_concurrent_writers(db: &Database) {
+        let (_, garage, toolbox, _) = home(db).await;
+        for name in ["Tools", "Paint"] {
+            db.create_category(name, None).await.unwrap();
+        }
+        // Eight writers at once, each creating items in both categories in opposite orders,
+        // swapping some between them, deleting others.
+        let mut tasks = Vec::new();
+        for w in 0..8i64 {
+            let db = db.clone();
+            tasks.push(tokio::spawn(async move {
+                let (first, second) = if w % 2 == 0 { ("Tools", "Paint") } else { ("Paint", "Tools") };
+                for k in 0..6i64 {
+                    let c = if k % 2 == 0 { first } else { second };
+                    let at = if k % 3 == 0 { garage } else { toolbox };
+                    let item = NewItem { category: Some(c.into()), ..NewItem::new(format!("W{w} {k}"), at) };
+                    let id = db.create_item(&item).await.unwrap().id;
+                    match k % 3 {
+                        0 => {
+                            let other = if c == "Tools" { "Paint" } else { "Tools" };
+                            let change = ItemChanges { category: Some(Some(other.into())), ..Default::default() };
+                            db.update_item(id, &change).await.unwrap();
+                        }
+                        1 => {
+                            db.delete_item(id).await.unwrap();
+                        }
+                        _ => {}
+                    }
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.unwrap();
+        }
+        for c in db.list_categories().await.unwrap() {
+            assert_eq!(c.items, counted(db, &c.category.name).await, "{}", c.category.name);
+        }
+        let total: i64 = db.list_categories().await.unwrap().iter().map(|c| c.items).sum();
+        assert_eq!(total, 8 * 4, "two of six items deleted per writer");
+    }
+
     async fn users_have_hashed_passwords_and_unique_names(db: &Database) {
         let alice = db.create_user("alice", "correct horse battery", Role::Admin).await.unwrap();
         assert_eq!(alice.role, Role::Admin);
@@ -327,4 +405,35 @@ async fn referential_errors_do_not_leak_as_internal() {
     let t = inventory_db::testing::sqlite().await;
     let err = t.db.delete_category("missing").await.unwrap_err();
     assert!(matches!(err, DbError::NotFound { .. }));
+}
+
+/// How many items `category` holds, counted item by item.
+async fn counted(db: &Database, category: &str) -> i64 {
+    let filter = ItemFilter {
+        category: Some(category.into()),
+        ..ItemFilter::default()
+    };
+    db.list_items(&filter, &PageRequest::first(10_000))
+        .await
+        .unwrap()
+        .items
+        .len() as i64
+}
+
+/// Every category's listed count is `expected`, and what its items, counted, say.
+async fn assert_counts(db: &Database, expected: &[(&str, i64)]) {
+    let listed = db.list_categories().await.unwrap();
+    let got: Vec<(&str, i64)> = listed
+        .iter()
+        .map(|c| (c.category.name.as_str(), c.items))
+        .collect();
+    assert_eq!(got, expected);
+    for c in &listed {
+        assert_eq!(
+            c.items,
+            counted(db, &c.category.name).await,
+            "{}",
+            c.category.name
+        );
+    }
 }

@@ -9,7 +9,6 @@ use serde::Serialize;
 use crate::conn::{db_run, Conn};
 use crate::error::{DbError, Entity, Key};
 use crate::schema::categories::{self, dsl as cat};
-use crate::schema::items::dsl as it;
 
 /// A row of `categories`, as stored and as handed out.
 #[derive(Clone, Debug, PartialEq, Eq, Queryable, Selectable, Insertable, Serialize)]
@@ -147,32 +146,21 @@ impl Category {
         })?)
     }
 
-    /// Every category by name, with the number of items in each.
+    /// Every category by name, with the number of items in each (kept by triggers on
+    /// items: no item is counted here).
     pub(crate) async fn list_with_counts(
         conn: &mut Conn,
     ) -> Result<Vec<CategoryWithCount>, DbError> {
-        let all: Vec<Self> = db_run!(conn, |c| {
+        let all: Vec<(Self, i64)> = db_run!(conn, |c| {
             cat::categories
-                .select(Self::as_select())
+                .select((Self::as_select(), cat::item_count))
                 .order(cat::name_key)
                 .load(c)
                 .await
         })?;
-        let counts = it::items
-            .filter(it::category_id.is_not_null())
-            .group_by(it::category_id)
-            .select((it::category_id, diesel::dsl::count_star()));
-        let counts: Vec<(Option<i64>, i64)> = db_run!(conn, |c| counts.load(c).await)?;
-        let counts: std::collections::HashMap<i64, i64> = counts
-            .into_iter()
-            .filter_map(|(c, n)| c.map(|c| (c, n)))
-            .collect();
         Ok(all
             .into_iter()
-            .map(|category| {
-                let items = counts.get(&category.id).copied().unwrap_or(0);
-                CategoryWithCount { category, items }
-            })
+            .map(|(category, items)| CategoryWithCount { category, items })
             .collect())
     }
 

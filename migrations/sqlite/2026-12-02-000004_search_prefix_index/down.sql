@@ -1,6 +1,11 @@
--- The search index (just created again, empty) filled from the tables in one pass, for a
--- load that ran without it: the entries the triggers of the items and categories migration
--- write row by row (a test compares the two).
+DROP TABLE search_fts;
+CREATE VIRTUAL TABLE search_fts USING fts5 (
+    kind UNINDEXED,
+    ref_id UNINDEXED,
+    name,
+    body,
+    tokenize = 'unicode61 remove_diacritics 2'
+);
 INSERT INTO search_fts (rowid, kind, ref_id, name, body)
 SELECT 2 * id + 1, 'location', id, name, coalesce(description, '')
 FROM locations ORDER BY id;
