@@ -347,17 +347,23 @@ impl Database {
 /// foreign keys off (checked once at the end instead, and a DELETE of a whole table is then
 /// a truncation), a page cache large enough for the tables being filled (in KiB), and the
 /// statement journal in memory.
-const BULK_SETTINGS: [(&str, &str); 2] = [("foreign_keys", "OFF"), ("cache_size", "-65536")];
+const BULK_SETTINGS: [(&str, &str); 2] =
+    [("foreign_keys", "OFF"), ("cache_size", LARGE_WRITE_CACHE)];
+
+/// The page cache (in KiB: a negative size) of a SQLite connection while it writes many
+/// rows in one transaction: large enough that the changed pages of the indexes stay in
+/// memory instead of spilling to the WAL before the commit (the default is 2 MiB).
+pub(crate) const LARGE_WRITE_CACHE: &str = "-65536";
 
 /// Runs `sql` (statements without results) on `conn`.
-async fn batch(conn: &mut Conn, sql: &str) -> Result<(), DbError> {
+pub(crate) async fn batch(conn: &mut Conn, sql: &str) -> Result<(), DbError> {
     use diesel_async::SimpleAsyncConnection;
     db_run!(conn, |c| c.batch_execute(sql).await)?;
     Ok(())
 }
 
-/// The value of the SQLite setting `name` (one of this module's own names, not input).
-async fn sqlite_setting(conn: &mut Conn, name: &str) -> Result<String, DbError> {
+/// The value of the SQLite setting `name` (one of this crate's own names, not input).
+pub(crate) async fn sqlite_setting(conn: &mut Conn, name: &str) -> Result<String, DbError> {
     use diesel_async::RunQueryDsl;
     let query = diesel::sql_query(format!(
         "SELECT CAST({name} AS TEXT) AS v FROM pragma_{name}"
@@ -378,31 +384,47 @@ struct Derived {
 /// that keep the search index and the categories' item counts in step), and returns the
 /// statements that create them again.
 async fn drop_derived(conn: &mut Conn) -> Result<Derived, DbError> {
+    let triggers = drop_triggers(conn).await?;
     let query = diesel::sql_query(
-        "SELECT type || ' \"' || name || '\"' || char(10) || sql AS v FROM sqlite_master \
-         WHERE name = 'search_fts' OR type = 'trigger' \
-         ORDER BY type <> 'trigger', name",
+        "SELECT sql AS v FROM sqlite_master WHERE type = 'table' AND name = 'search_fts'",
     );
     let rows: Vec<crate::models::OneText> = db_load!(conn, query)?;
-    let mut drop = String::new();
-    let mut create = Vec::new();
-    for (what, sql) in rows.iter().filter_map(|r| r.v.as_deref()?.split_once('\n')) {
-        drop.push_str(&format!("DROP {what};"));
-        create.push(sql.to_string());
-    }
-    // Dropped triggers first, then the table: created in the reverse order.
-    let Some(search_table) = create.pop().filter(|sql| sql.contains("VIRTUAL TABLE")) else {
+    let Some(search_table) = rows.into_iter().find_map(|r| r.v) else {
         return Err(DbError::internal(
             "the search index search_fts is missing",
             None,
         ));
     };
-    batch(conn, &drop).await?;
-    create.reverse();
+    batch(conn, "DROP TABLE search_fts").await?;
     Ok(Derived {
         search_table,
-        triggers: create,
+        triggers,
     })
+}
+
+/// Drops every trigger of the SQLite database `conn` (inside the caller's transaction),
+/// and returns the statements that create them again: for writes of many rows that keep
+/// what the triggers keep (the search index, the category item counts) with one statement
+/// per table instead of one per row.
+pub(crate) async fn drop_triggers(conn: &mut Conn) -> Result<Vec<String>, DbError> {
+    let query = diesel::sql_query(
+        "SELECT name || char(10) || sql AS v FROM sqlite_master \
+         WHERE type = 'trigger' ORDER BY name",
+    );
+    let rows: Vec<crate::models::OneText> = db_load!(conn, query)?;
+    let mut drop = String::new();
+    let mut create = Vec::new();
+    for (name, sql) in rows.iter().filter_map(|r| r.v.as_deref()?.split_once('\n')) {
+        drop.push_str(&format!("DROP TRIGGER \"{name}\";"));
+        create.push(format!("{sql};"));
+    }
+    batch(conn, &drop).await?;
+    Ok(create)
+}
+
+/// Creates again the triggers [`drop_triggers`] dropped.
+pub(crate) async fn create_triggers(conn: &mut Conn, triggers: &[String]) -> Result<(), DbError> {
+    batch(conn, &triggers.concat()).await
 }
 
 /// After a bulk load on SQLite: creates the search index again, computes what the rows
@@ -411,10 +433,8 @@ async fn drop_derived(conn: &mut Conn) -> Result<Derived, DbError> {
 async fn finish_bulk(conn: &mut Conn, derived: &Derived) -> Result<(), DbError> {
     let mut create = format!("{};", derived.search_table);
     create.push_str(include_str!("sql/sqlite/rebuild_derived.sql"));
-    for sql in &derived.triggers {
-        create.push_str(&format!("{sql};"));
-    }
     batch(conn, &create).await?;
+    create_triggers(conn, &derived.triggers).await?;
     let query = diesel::sql_query(
         "SELECT f.\"table\" || ' row ' || coalesce(f.rowid, '?') || \
          ' refers to a missing row of ' || f.parent AS v \

@@ -258,6 +258,53 @@ backend_tests! {
         let _ = house;
     }
 
+    async fn deleting_a_large_subtree_keeps_search_and_counts_true(db: &Database) {
+        let (house, garage, _, kitchen) = home(db).await;
+        db.create_category("Tools", None).await.unwrap();
+        let cabin = add(db, "Cabin", LocationType::House, None).await;
+        let keeper = NewItem { category: Some("Tools".into()), ..NewItem::new("Keeper wrench", cabin) };
+        let keeper = db.create_item(&keeper).await.unwrap().id;
+        // 600 boxes in the garage with 1,500 wrenches, 1,000 drawers in the kitchen with a
+        // spoon each: both subtrees large enough for the set-based delete on SQLite.
+        let mut csv = String::from("name,location,quantity,category\n");
+        for i in 0..1500 {
+            csv.push_str(&format!("Wrench {i},My House / Garage / Box {},1,Tools\n", i % 600));
+        }
+        for i in 0..1000 {
+            csv.push_str(&format!("Spoon {i},My House / Kitchen / Drawer {i},1,\n"));
+        }
+        let options = ImportOptions { create_locations: true };
+        db.import_items_csv(&mut csv.as_bytes(), options, &noop).await.unwrap();
+        assert_counts(db, &[("Tools", 1501)]).await;
+
+        let gone = db.delete_location_with(garage, ItemsOnDelete::Delete).await.unwrap();
+        assert_eq!((gone.locations_deleted, gone.items_affected), (602, 1500));
+        assert_counts(db, &[("Tools", 1)]).await;
+        let wrenches = db.search("wrench", 50).await.unwrap();
+        assert_eq!(wrenches.iter().map(|h| h.id).collect::<Vec<_>>(), [keeper], "{wrenches:?}");
+        assert!(db.search("box", 50).await.unwrap().is_empty(), "the boxes left the index");
+        assert_search_index_has_no_stale_entries(db).await;
+
+        let moved = db.delete_location_with(kitchen, ItemsOnDelete::MoveToParent).await.unwrap();
+        assert_eq!((moved.locations_deleted, moved.items_affected), (1001, 1000));
+        let spoon = db.search("spoon 999", 5).await.unwrap();
+        assert_eq!(spoon.len(), 1, "{spoon:?}");
+        assert_eq!(spoon[0].path, "My House", "the spoon moved up and is still found");
+        assert!(db.search("drawer", 50).await.unwrap().is_empty());
+        assert_search_index_has_no_stale_entries(db).await;
+        let at_home = ItemFilter { location_id: Some(house), ..ItemFilter::default() };
+        assert_eq!(db.list_items(&at_home, &PageRequest::first(2000)).await.unwrap().items.len(), 1000);
+
+        // The triggers are back: a new item is found and counted, a rename is indexed.
+        let spanner = NewItem { category: Some("Tools".into()), ..NewItem::new("Spanner", house) };
+        let spanner = db.create_item(&spanner).await.unwrap().id;
+        assert!(finds(db, "spanner", spanner).await);
+        assert_counts(db, &[("Tools", 2)]).await;
+        db.update_item(keeper, &ItemChanges { name: Some("Pliers".into()), ..Default::default() }).await.unwrap();
+        assert!(finds(db, "pliers", keeper).await && !finds(db, "keeper", keeper).await);
+        assert!(db.integrity(false).await.unwrap().is_clean());
+    }
+
     async fn category_counts_stay_true_under_concurrent_writers(db: &Database) {
         let (_, garage, toolbox, _) = home(db).await;
         for name in ["Tools", "Paint"] {
@@ -436,4 +483,34 @@ async fn assert_counts(db: &Database, expected: &[(&str, i64)]) {
             c.category.name
         );
     }
+}
+
+/// Whether `search` finds the item `id` for `text`.
+async fn finds(db: &Database, text: &str, id: i64) -> bool {
+    db.search(text, 10)
+        .await
+        .unwrap()
+        .iter()
+        .any(|h| h.kind == "item" && h.id == id)
+}
+
+/// On SQLite, the search index holds one entry per location and item, none of a deleted
+/// row (search itself never shows such an entry: it joins the rows).
+async fn assert_search_index_has_no_stale_entries(db: &Database) {
+    if db.backend() != inventory_db::Backend::Sqlite {
+        return;
+    }
+    let stale = db
+        .query_text_for_tests(
+            "SELECT CAST(count(*) AS TEXT) AS v FROM search_fts \
+             WHERE (kind = 'item' AND ref_id NOT IN (SELECT id FROM items)) \
+                OR (kind = 'location' AND ref_id NOT IN (SELECT id FROM locations))",
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        stale,
+        ["0"],
+        "entries of deleted rows are left in the search index"
+    );
 }

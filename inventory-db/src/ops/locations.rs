@@ -12,6 +12,7 @@ use inventory_core::{
     LocationId, LocationRef, LocationRow, LocationType, MoveTarget, TypeRules, PATH_SEPARATOR,
 };
 
+use crate::config::Backend;
 use crate::conn::{Conn, TxMode};
 use crate::error::{DbError, Entity, Key};
 use crate::models::item::{ItemRecord, ItemsOnDelete};
@@ -303,13 +304,17 @@ pub async fn delete(
                 ItemRecord::move_subtree_items(conn, id, parent, now()).await?;
                 held
             }
-            ItemsOnDelete::Delete => {
-                ItemRecord::delete_subtree_items(conn, id).await?;
-                held
-            }
+            ItemsOnDelete::Delete => held,
         }
     };
     let locations_deleted = LocationRecord::subtree_size(conn, id).await?;
+    let large = locations_deleted + items_affected >= LARGE_DELETE;
+    if conn.backend() == Backend::Sqlite && large {
+        return delete_large_on_sqlite(conn, id, locations_deleted, items_affected).await;
+    }
+    if mode == ItemsOnDelete::Delete && held > 0 {
+        ItemRecord::delete_subtree_items(conn, id).await?;
+    }
     // An item moved into the subtree by a concurrent writer: the RESTRICT key refuses.
     LocationRecord::delete(conn, id).await.map_err(|e| {
         e.foreign_key_means(|| DbError::ItemsInside {
@@ -317,6 +322,46 @@ pub async fn delete(
             items: held.max(1),
         })
     })?;
+    Ok(DeleteOutcome {
+        id,
+        locations_deleted,
+        items_affected,
+    })
+}
+
+/// Rows (locations and items) from which a delete on SQLite takes the set-based path of
+/// [`delete_large_on_sqlite`].
+const LARGE_DELETE: u64 = 2_000;
+
+/// Deletes the subtree of `id` (whose items are to go with it, if any are left) on SQLite
+/// with the triggers dropped for the while: the search entries, the category counts and
+/// the items go one statement each (`delete_subtree.sql`), then the locations by the
+/// cascade, and the triggers are created again, all in the caller's transaction, with a
+/// larger page cache for the while. SQLite has one writer at a time, so no other write sees
+/// the database without its triggers.
+async fn delete_large_on_sqlite(
+    conn: &mut Conn,
+    id: LocationId,
+    locations_deleted: u64,
+    items_affected: u64,
+) -> Result<DeleteOutcome, DbError> {
+    use crate::conn::{batch, create_triggers, drop_triggers, sqlite_setting, LARGE_WRITE_CACHE};
+    let cache = sqlite_setting(conn, "cache_size").await?;
+    batch(conn, &format!("PRAGMA cache_size = {LARGE_WRITE_CACHE}")).await?;
+    let deleted = async {
+        let triggers = drop_triggers(conn).await?;
+        // The id is a number: it goes into the text as one.
+        let sql =
+            include_str!("../sql/sqlite/delete_subtree.sql").replace(":root", &id.to_string());
+        batch(conn, &sql).await?;
+        LocationRecord::delete(conn, id).await?;
+        create_triggers(conn, &triggers).await
+    }
+    .await;
+    // The connection's cache back as it was, whatever happened.
+    let reset = batch(conn, &format!("PRAGMA cache_size = {cache}")).await;
+    deleted?;
+    reset?;
     Ok(DeleteOutcome {
         id,
         locations_deleted,
