@@ -305,6 +305,26 @@ backend_tests! {
         assert!(db.integrity(false).await.unwrap().is_clean());
     }
 
+    async fn integrity_reports_a_category_count_that_went_wrong(db: &Database) {
+        let (_, garage, _, _) = home(db).await;
+        let tools = db.create_category("Tools", None).await.unwrap();
+        db.create_category("Paint", None).await.unwrap();
+        db.create_item(&NewItem { category: Some("Tools".into()), ..NewItem::new("Saw", garage) }).await.unwrap();
+        let counts = |o: &inventory_db::ops::admin::IntegrityOutcome| {
+            o.engine.iter().find(|c| c.name == "category_counts").cloned().unwrap()
+        };
+        let clean = db.integrity(false).await.unwrap();
+        assert!(counts(&clean).ok && clean.is_clean(), "{clean:?}");
+        // A write around the triggers (another program's SQL, say).
+        db.execute_raw_for_tests(&format!("UPDATE categories SET item_count = 7 WHERE id = {}", tools.id))
+            .await
+            .unwrap();
+        let outcome = db.integrity(false).await.unwrap();
+        let found = counts(&outcome);
+        assert_eq!(found.problems, [format!("category Tools (#{}) counts 7 item(s) but holds 1", tools.id)]);
+        assert!(!outcome.is_clean());
+    }
+
     async fn category_counts_stay_true_under_concurrent_writers(db: &Database) {
         let (_, garage, toolbox, _) = home(db).await;
         for name in ["Tools", "Paint"] {

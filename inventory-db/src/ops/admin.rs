@@ -291,9 +291,30 @@ const SCHEMA_DUMP: Dialect = Dialect {
     sqlite: include_str!("../sql/sqlite/schema_dump.sql"),
 };
 
+/// The check that every category's kept `item_count` is the number of items it holds (the
+/// triggers keep it; a write around them would not).
+const CATEGORY_COUNTS_CHECK: (&str, &str) = (
+    "category_counts",
+    "SELECT 'category ' || c.name || ' (#' || c.id || ') counts ' || c.item_count || \
+     ' item(s) but holds ' || coalesce(n.n, 0) AS v \
+     FROM categories c LEFT JOIN ( \
+         SELECT category_id, count(*) AS n FROM items \
+         WHERE category_id IS NOT NULL GROUP BY category_id \
+     ) AS n ON n.category_id = c.id \
+     WHERE c.item_count <> coalesce(n.n, 0) ORDER BY c.id",
+);
+
 /// The engine's own checks: SQLite `foreign_key_check` and `quick_check` (`integrity_check`
-/// when `full`); PostgreSQL invalid indexes and unvalidated constraints.
+/// when `full`); PostgreSQL invalid indexes and unvalidated constraints; on both, the kept
+/// category counts.
 fn engine_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'static str)> {
+    let mut checks = engine_only_check_queries(backend, full);
+    checks.push(CATEGORY_COUNTS_CHECK);
+    checks
+}
+
+/// The checks of the engine itself, by backend (see [`engine_check_queries`]).
+fn engine_only_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'static str)> {
     match backend {
         Backend::Sqlite => {
             let mut v = vec![
