@@ -481,6 +481,30 @@ backend_tests! {
         assert!(db.migration_history().await.unwrap().iter().all(|m| !m.applied));
         assert!(!count_is(db, "locations", 0).await, "locations is still there");
     }
+
+    async fn drop_of_a_schema_without_its_history_leaves_nothing_that_stops_a_migrate(db: &Database) {
+        // Tables whose migration history is gone (a copy made by hand, say): no down
+        // migration runs, and drop removes the tables and what belongs to them.
+        db.execute_raw_for_tests("DROP TABLE __diesel_schema_migrations").await.unwrap();
+        db.drop_all().await.unwrap();
+        assert!(db.table_names().await.unwrap().is_empty());
+        if db.backend() == inventory_db::Backend::Postgres {
+            let left = db
+                .query_text_for_tests(
+                    "SELECT proname::text AS v FROM pg_proc \
+                     WHERE pronamespace = current_schema()::regnamespace",
+                )
+                .await
+                .unwrap();
+            assert!(left.is_empty(), "functions left behind: {left:?}");
+        }
+        db.migrate().await.unwrap();
+        db.ensure_schema_current().await.unwrap();
+        let house = add(db, "My House", House, None).await;
+        db.create_category("Tools", None).await.unwrap();
+        db.create_item(&NewItem { category: Some("Tools".into()), ..NewItem::new("Drill", house) }).await.unwrap();
+        assert_eq!(db.list_categories().await.unwrap()[0].items, 1, "the count triggers work");
+    }
 }
 
 // 9. Import paths: bounded depth.

@@ -291,6 +291,12 @@ const SCHEMA_DUMP: Dialect = Dialect {
     sqlite: include_str!("../sql/sqlite/schema_dump.sql"),
 };
 
+/// Drops the functions the PostgreSQL migrations create (after their tables).
+const PG_FUNCTIONS_DROP: &str = "DROP FUNCTION IF EXISTS items_count_updated(); \
+     DROP FUNCTION IF EXISTS items_count_deleted(); \
+     DROP FUNCTION IF EXISTS items_count_inserted(); \
+     DROP FUNCTION IF EXISTS add_category_item_counts(jsonb);";
+
 /// The check that every category's kept `item_count` is the number of items it holds (the
 /// triggers keep it; a write around them would not).
 const CATEGORY_COUNTS_CHECK: (&str, &str) = (
@@ -697,6 +703,9 @@ impl Database {
             }
             if backend == Backend::Sqlite {
                 sql.push_str("PRAGMA foreign_keys = ON;");
+            } else {
+                // The category count triggers' functions outlive the tables.
+                sql.push_str(PG_FUNCTIONS_DROP);
             }
             db_run!(c, |c| c.batch_execute(&sql).await)?;
             Ok(())

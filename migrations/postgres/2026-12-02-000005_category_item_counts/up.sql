@@ -16,7 +16,7 @@ FROM (
 WHERE categories.id = counted.category_id;
 
 -- Adds each (category_id, n) of `changes` to the category's count.
-CREATE FUNCTION add_category_item_counts(changes jsonb) RETURNS void
+CREATE OR REPLACE FUNCTION add_category_item_counts(changes jsonb) RETURNS void
 LANGUAGE sql AS $$
     SELECT 1 FROM categories
     WHERE id IN (SELECT (c ->> 0)::bigint FROM jsonb_array_elements(changes) AS c)
@@ -28,7 +28,7 @@ LANGUAGE sql AS $$
     WHERE categories.id = (c ->> 0)::bigint;
 $$;
 
-CREATE FUNCTION items_count_inserted() RETURNS trigger
+CREATE OR REPLACE FUNCTION items_count_inserted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM add_category_item_counts(coalesce(jsonb_agg(jsonb_build_array(category_id, n)), '[]'))
@@ -40,7 +40,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION items_count_deleted() RETURNS trigger
+CREATE OR REPLACE FUNCTION items_count_deleted() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM add_category_item_counts(coalesce(jsonb_agg(jsonb_build_array(category_id, -n)), '[]'))
@@ -52,7 +52,7 @@ BEGIN
 END;
 $$;
 
-CREATE FUNCTION items_count_updated() RETURNS trigger
+CREATE OR REPLACE FUNCTION items_count_updated() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     PERFORM add_category_item_counts(coalesce(jsonb_agg(jsonb_build_array(category_id, n)), '[]'))
