@@ -15,6 +15,9 @@ pub const MAX_MAX_BODY: usize = 1024 * 1024 * 1024;
 /// headers, from its first byte (or, on an idle connection, from the end of the last
 /// response) on; then the connection is closed.
 pub const DEFAULT_HEADER_READ_TIMEOUT_SECS: u64 = 10;
+/// Default `--body-read-timeout`, in seconds: the longest a client may pause while it
+/// sends a request's body (the clock restarts with every piece that arrives).
+pub const DEFAULT_BODY_READ_TIMEOUT_SECS: u64 = 30;
 /// Default `--max-connections`: connections open at once. Past it, new connections wait
 /// in the kernel's queue until one closes.
 pub const DEFAULT_MAX_CONNECTIONS: u32 = 16_384;
@@ -82,6 +85,17 @@ pub struct Config {
     )]
     pub header_read_timeout: u64,
 
+    /// Seconds a client may pause while it sends a request's body; then the request is
+    /// answered 408 and the connection closed. Holds off clients that trickle or stall
+    /// their bodies; a slow but steady upload is not cut off.
+    #[arg(
+        long,
+        env = "INVENTORY_BODY_READ_TIMEOUT",
+        default_value_t = DEFAULT_BODY_READ_TIMEOUT_SECS,
+        value_parser = clap::value_parser!(u64).range(1..=3600)
+    )]
+    pub body_read_timeout: u64,
+
     /// Most connections open at once; further ones wait in the kernel's queue. Also capped
     /// by the open-files limit (raised to its hard limit at start).
     #[arg(
@@ -119,6 +133,7 @@ impl Config {
             session_days: self.session_days,
             public_url: self.public_url.clone(),
             cors_origins: self.cors_origins.clone(),
+            body_timeout: Duration::from_secs(self.body_read_timeout),
             ..crate::Settings::default()
         }
     }
@@ -283,6 +298,7 @@ mod tests {
         assert_eq!(config.session_days, 30);
         assert_eq!(config.shutdown_grace, 10);
         assert_eq!(config.header_read_timeout, DEFAULT_HEADER_READ_TIMEOUT_SECS);
+        assert_eq!(config.body_read_timeout, DEFAULT_BODY_READ_TIMEOUT_SECS);
         assert_eq!(config.max_connections, DEFAULT_MAX_CONNECTIONS);
         assert!(config.cors_origins.is_empty());
         assert!(!config.migrate);

@@ -128,6 +128,14 @@ impl ApiError {
         )
     }
 
+    /// 408: the client stopped sending the body for longer than the body read timeout.
+    pub fn body_timeout() -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            "the request body stopped arriving: nothing came for longer than the body read timeout",
+        )
+    }
+
     /// 415: the body is not of a media type this route takes.
     pub fn unsupported_media_type(detail: impl Into<String>) -> Self {
         Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, detail)
@@ -219,6 +227,7 @@ fn describe(status: StatusCode) -> (&'static str, &'static str) {
         StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
         StatusCode::CONFLICT => ("conflict", "Conflict"),
         StatusCode::PRECONDITION_FAILED => ("precondition-failed", "Precondition failed"),
+        StatusCode::REQUEST_TIMEOUT => ("request-timeout", "Request body timed out"),
         StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Request body too large"),
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", "Unsupported media type"),
         StatusCode::UNPROCESSABLE_ENTITY => ("validation", "Validation failed"),

@@ -88,16 +88,31 @@ fn is_json(headers: &HeaderMap) -> bool {
             .is_some_and(|sub| sub.ends_with("+json"))
 }
 
-/// A body that could not be read: too large (413) or broken off (400).
+/// A body that could not be read: too large (413), stalled past the body read timeout
+/// (408) or broken off (400).
 pub(crate) fn body_rejection(e: BytesRejection, limit: usize) -> ApiError {
     if e.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
         ApiError::payload_too_large(limit)
+    } else if is_body_timeout(&e) {
+        ApiError::body_timeout()
     } else {
         ApiError::bad_request(format!(
             "could not read the request body: {}",
             e.body_text()
         ))
     }
+}
+
+/// Whether reading the body stopped at the body read timeout.
+pub(crate) fn is_body_timeout(e: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = Some(e);
+    while let Some(err) = cause {
+        if err.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }
 
 /// Parses a JSON document: syntax errors are 400, well-formed JSON of the wrong shape 422

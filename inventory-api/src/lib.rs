@@ -41,6 +41,8 @@ pub struct Settings {
     pub cors_origins: Vec<HeaderValue>,
     /// Login rate limits.
     pub login_limits: LoginLimits,
+    /// Longest pause while a request's body arrives (then 408).
+    pub body_timeout: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -51,6 +53,7 @@ impl Default for Settings {
             public_url: None,
             cors_origins: Vec::new(),
             login_limits: LoginLimits::default(),
+            body_timeout: std::time::Duration::from_secs(config::DEFAULT_BODY_READ_TIMEOUT_SECS),
         }
     }
 }
@@ -112,6 +115,9 @@ pub fn app(state: AppState) -> Router {
         .method_not_allowed_fallback(middleware::route_method_not_allowed)
         .layer(Extension(routes::docs::OpenApiJson(json.into())))
         .layer(DefaultBodyLimit::max(settings.max_body))
+        .layer(tower_http::timeout::RequestBodyTimeoutLayer::new(
+            settings.body_timeout,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             middleware::MaxBody(settings.max_body),
             middleware::refuse_oversize_body,

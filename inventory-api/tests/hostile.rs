@@ -380,6 +380,77 @@ async fn a_slow_loris_is_disconnected_after_the_header_read_timeout_while_others
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_body_is_a_408_after_the_body_read_timeout_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (url, token) = database(dir.path()).await;
+    let server = start(&url, &["--body-read-timeout", "2"]).await;
+    let before = get(server.addr, "/api/v1/locations", &token, PROMPT).await;
+    assert_eq!(before.status, 200, "{before:?}");
+    // A part of a JSON body, then nothing (twice, with two spellings of the media type).
+    let body = r#"{"name":"Stalled","location_type":"HOUSE"}"#;
+    for (path, kind) in [
+        ("/api/v1/locations", "application/json"),
+        ("/api/v1/locations", "application/json; charset=utf-8"),
+    ] {
+        let started = Instant::now();
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+             Content-Type: {kind}\r\nContent-Length: {}\r\n\r\n",
+            body.len()
+        );
+        let mut stalled = TcpStream::connect(server.addr).await.unwrap();
+        stalled.write_all(head.as_bytes()).await.unwrap();
+        stalled.write_all(&body.as_bytes()[..10]).await.unwrap();
+        // Meanwhile others are served.
+        let r = get(server.addr, "/api/v1/auth/me", &token, PROMPT).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        let answer = tokio::time::timeout(Duration::from_secs(10), read_response(&mut stalled))
+            .await
+            .expect("an answer to the stalled body");
+        let waited = started.elapsed();
+        assert_eq!(answer.status, 408, "{answer:?}");
+        assert!(answer.is_problem(), "{answer:?}");
+        assert!(
+            answer.body.contains("/problems/request-timeout"),
+            "{answer:?}"
+        );
+        assert!(
+            waited >= Duration::from_millis(1900) && waited < Duration::from_secs(6),
+            "{waited:?}"
+        );
+        // The connection is closed: the rest of the body is never read as a request.
+        let mut probe = [0u8; 64];
+        let closed = tokio::time::timeout(Duration::from_secs(5), stalled.read(&mut probe))
+            .await
+            .expect("the connection is closed");
+        assert!(matches!(closed, Ok(0) | Err(_)), "{closed:?}");
+    }
+    // Nothing was written, and a body that arrives slowly but steadily still goes in.
+    let after = get(server.addr, "/api/v1/locations", &token, PROMPT).await;
+    assert_eq!(after.body, before.body, "a stalled request wrote something");
+    let head = format!(
+        "POST /api/v1/locations HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut steady = TcpStream::connect(server.addr).await.unwrap();
+    steady.write_all(head.as_bytes()).await.unwrap();
+    let started = Instant::now();
+    for chunk in body.as_bytes().chunks(8) {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        steady.write_all(chunk).await.unwrap();
+    }
+    assert!(
+        started.elapsed() > Duration::from_secs(3),
+        "longer in all than the timeout"
+    );
+    let created = tokio::time::timeout(Duration::from_secs(10), read_response(&mut steady))
+        .await
+        .expect("an answer to the steady body");
+    assert_eq!(created.status, 201, "{created:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ten_thousand_idle_connections_leave_the_server_prompt_in_bounded_memory() {
     let files = raise_open_files_limit();
     assert!(

@@ -89,6 +89,8 @@ async fn read_upload(mut multipart: Multipart, limit: usize) -> Result<Upload, W
     let broken = |e: axum::extract::multipart::MultipartError| -> WebError {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
             ApiError::payload_too_large(limit).into()
+        } else if crate::extract::is_body_timeout(&e) {
+            ApiError::body_timeout().into()
         } else {
             WebError::bad_request(format!("the upload could not be read: {}", e.body_text()))
         }
