@@ -251,8 +251,8 @@ impl Database {
     /// [`BULK_SETTINGS`] (foreign keys off among them) and without the search index and the
     /// triggers (search entries, category item counts), which are dropped first; before the
     /// commit the index and the counts are computed from the loaded rows in one pass, the
-    /// triggers put back, and `PRAGMA foreign_key_check` must find nothing. All of it is inside the one
-    /// transaction, so an error leaves the database as it was.
+    /// triggers put back, and `PRAGMA foreign_key_check` must find nothing. All of it is
+    /// inside the one transaction, so an error leaves the database as it was.
     pub(crate) async fn bulk_transaction<T, F>(&self, f: F) -> Result<T, DbError>
     where
         for<'c> F: TxFn<'c, T, Fut: Send> + Send,
