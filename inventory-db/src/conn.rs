@@ -263,14 +263,7 @@ impl Database {
         }
         let _turn = self.writer_turn(TxMode::TreeWrite).await?;
         let mut conn = self.conn().await?;
-        let mut bulk = String::new();
-        let mut reset = String::new();
-        for (name, value) in BULK_SETTINGS {
-            let was = sqlite_setting(&mut conn, name).await?;
-            bulk.push_str(&format!("PRAGMA {name} = {value};"));
-            reset.push_str(&format!("PRAGMA {name} = {was};"));
-        }
-        batch(&mut conn, &bulk).await?;
+        let reset = set_sqlite_settings(&mut conn, &BULK_SETTINGS).await?;
         let outcome = self.bulk_on(&mut conn, f).await;
         // The connection's settings back before it returns to the pool, whatever happened.
         let reset = batch(&mut conn, &reset).await;
@@ -345,8 +338,7 @@ impl Database {
 
 /// The settings of a bulk transaction on SQLite, each put back as it was afterwards:
 /// foreign keys off (checked once at the end instead, and a DELETE of a whole table is then
-/// a truncation), a page cache large enough for the tables being filled (in KiB), and the
-/// statement journal in memory.
+/// a truncation) and a page cache large enough for the tables being filled.
 const BULK_SETTINGS: [(&str, &str); 2] =
     [("foreign_keys", "OFF"), ("cache_size", LARGE_WRITE_CACHE)];
 
@@ -362,8 +354,26 @@ pub(crate) async fn batch(conn: &mut Conn, sql: &str) -> Result<(), DbError> {
     Ok(())
 }
 
+/// Sets each SQLite setting of `settings` (name, value: this crate's own text, not input)
+/// on `conn`, and returns the statements that put them back as they were: run them before
+/// the connection returns to the pool, whatever happened in between.
+pub(crate) async fn set_sqlite_settings(
+    conn: &mut Conn,
+    settings: &[(&str, &str)],
+) -> Result<String, DbError> {
+    let mut set = String::new();
+    let mut reset = String::new();
+    for (name, value) in settings {
+        let was = sqlite_setting(conn, name).await?;
+        set.push_str(&format!("PRAGMA {name} = {value};"));
+        reset.push_str(&format!("PRAGMA {name} = {was};"));
+    }
+    batch(conn, &set).await?;
+    Ok(reset)
+}
+
 /// The value of the SQLite setting `name` (one of this crate's own names, not input).
-pub(crate) async fn sqlite_setting(conn: &mut Conn, name: &str) -> Result<String, DbError> {
+async fn sqlite_setting(conn: &mut Conn, name: &str) -> Result<String, DbError> {
     use diesel_async::RunQueryDsl;
     let query = diesel::sql_query(format!(
         "SELECT CAST({name} AS TEXT) AS v FROM pragma_{name}"

@@ -222,7 +222,7 @@ backend_tests! {
     }
 
     async fn category_counts_follow_every_change_to_items(db: &Database) {
-        let (house, garage, toolbox, kitchen) = home(db).await;
+        let (_, garage, toolbox, kitchen) = home(db).await;
         for name in ["Tools", "Kitchenware", "Unused"] {
             db.create_category(name, None).await.unwrap();
         }
@@ -255,7 +255,6 @@ backend_tests! {
         let csv = "name,location,quantity,category\nKnife,My House / Kitchen,1,Kitchenware\nFork,My House / Kitchen,1,Cutlery\n";
         db.import_items_csv(&mut csv.as_bytes(), ImportOptions { create_locations: false }, &noop).await.unwrap();
         assert_counts(db, &[("Cutlery", 1), ("Kitchenware", 2), ("Tools", 0)]).await;
-        let _ = house;
     }
 
     async fn deleting_a_large_subtree_keeps_search_and_counts_true(db: &Database) {

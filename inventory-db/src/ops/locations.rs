@@ -345,9 +345,9 @@ async fn delete_large_on_sqlite(
     locations_deleted: u64,
     items_affected: u64,
 ) -> Result<DeleteOutcome, DbError> {
-    use crate::conn::{batch, create_triggers, drop_triggers, sqlite_setting, LARGE_WRITE_CACHE};
-    let cache = sqlite_setting(conn, "cache_size").await?;
-    batch(conn, &format!("PRAGMA cache_size = {LARGE_WRITE_CACHE}")).await?;
+    use crate::conn::{batch, create_triggers, drop_triggers, set_sqlite_settings};
+    let reset =
+        set_sqlite_settings(conn, &[("cache_size", crate::conn::LARGE_WRITE_CACHE)]).await?;
     let deleted = async {
         let triggers = drop_triggers(conn).await?;
         // The id is a number: it goes into the text as one.
@@ -359,7 +359,7 @@ async fn delete_large_on_sqlite(
     }
     .await;
     // The connection's cache back as it was, whatever happened.
-    let reset = batch(conn, &format!("PRAGMA cache_size = {cache}")).await;
+    let reset = batch(conn, &reset).await;
     deleted?;
     reset?;
     Ok(DeleteOutcome {
