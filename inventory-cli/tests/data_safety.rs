@@ -89,13 +89,13 @@ cli_tests! {
 
     fn rollback_without_yes_when_piped_says_what_it_would_drop_and_drops_nothing(env: &Env) {
         filled(env);
-        let stderr = refused(env, &["db", "rollback", "--steps", "4"], 2, &[
+        let stderr = refused(env, &["db", "rollback", "--steps", "5"], 2, &[
             "This will delete:",
             "table api_tokens with 0 row(s)",
             "table categories with 1 row(s)",
             "table items with 3 row(s)",
             "table users with 1 row(s)",
-            "refusing to revert 4 migration(s) of",
+            "refusing to revert 5 migration(s) of",
             "without confirmation; pass --yes",
         ]);
         assert!(!stderr.contains("table locations"), "locations are not dropped: {stderr}");
@@ -103,24 +103,25 @@ cli_tests! {
 
     fn rollback_of_the_token_migration_names_the_columns_it_deletes(env: &Env) {
         filled(env);
-        refused(env, &["db", "rollback", "--steps", "3"], 2, &[
+        refused(env, &["db", "rollback", "--steps", "4"], 2, &[
             "This will delete:",
             "column(s) scope, expires_at of table api_tokens, in 0 row(s)",
-            "refusing to revert 3 migration(s) of",
+            "refusing to revert 4 migration(s) of",
         ]);
     }
 
     fn rollback_with_yes_reverts_and_drops(env: &Env) {
         filled(env);
-        let out = env.ok(&["db", "rollback", "--steps", "4", "--yes"]);
+        let out = env.ok(&["db", "rollback", "--steps", "5", "--yes"]);
         assert_eq!(
             out,
-            "Reverted migration 20261202000005\nReverted migration 20261202000004\n\
+            "Reverted migration 20261202000006\nReverted migration 20261202000005\n\
+             Reverted migration 20261202000004\n\
              Reverted migration 20261201000003\nReverted migration 20261124000002\n"
         );
         let history = env.json(&["db", "history"]);
         let pending = history.as_array().expect("array").iter().filter(|m| m["applied"] == false).count();
-        assert_eq!(pending, 4, "{history}");
+        assert_eq!(pending, 5, "{history}");
         let (_, stderr) = piped(env, &["item", "list"], "", 3);
         assert!(stderr.contains("run `inventory db migrate`"), "{stderr}");
     }
@@ -128,11 +129,11 @@ cli_tests! {
     fn rollback_on_a_terminal_lists_tables_and_counts_and_no_keeps_everything(env: &Env) {
         filled(env);
         let before = state(env);
-        let shown = asked(env, "db rollback --steps 4", "n\n", 2);
+        let shown = asked(env, "db rollback --steps 5", "n\n", 2);
         for needle in ["table items with 3 row(s)", "table categories with 1 row(s)", "table users with 1 row(s)", "[y/N]"] {
             assert!(shown.contains(needle), "lacks {needle:?}: {shown}");
         }
-        assert!(shown.contains("not confirmed; did not revert 4 migration(s)"), "{shown}");
+        assert!(shown.contains("not confirmed; did not revert 5 migration(s)"), "{shown}");
         assert_eq!(state(env), before);
     }
 

@@ -48,6 +48,17 @@ diesel::table! {
 }
 
 diesel::table! {
+    location_totals (location_id, currency) {
+        location_id -> BigInt,
+        currency -> Text,
+        items -> BigInt,
+        quantity -> BigInt,
+        value_hi -> Numeric,
+        value_lo -> Numeric,
+    }
+}
+
+diesel::table! {
     locations (id) {
         id -> BigInt,
         name -> Text,
@@ -75,5 +86,13 @@ diesel::table! {
 diesel::joinable!(api_tokens -> users (user_id));
 diesel::joinable!(items -> categories (category_id));
 diesel::joinable!(items -> locations (location_id));
+diesel::joinable!(location_totals -> locations (location_id));
 
-diesel::allow_tables_to_appear_in_same_query!(api_tokens, categories, items, locations, users);
+diesel::allow_tables_to_appear_in_same_query!(
+    api_tokens,
+    categories,
+    items,
+    location_totals,
+    locations,
+    users
+);

@@ -345,7 +345,10 @@ backend_tests! {
     async fn colliding_names_of_the_previous_schema_keep_a_placeholder_key_and_are_reported(db: &Database) {
         // Back to the schema before name keys, where the old code let these in: its
         // indexes compared lower(name), which tells Straße from STRASSE and Café from Café.
-        assert_eq!(db.rollback(3).await.unwrap(), ["20261202000005", "20261202000004", "20261201000003"]);
+        assert_eq!(
+            db.rollback(4).await.unwrap(),
+            ["20261202000006", "20261202000005", "20261202000004", "20261201000003"]
+        );
         db.execute_raw_for_tests(
             "INSERT INTO locations (id, name, location_type, parent_id) VALUES \
              (1, 'Straße', 'HOUSE', NULL), (2, 'STRASSE', 'HOUSE', NULL), \
@@ -358,7 +361,10 @@ backend_tests! {
         .await
         .unwrap();
         move_location_sequence(db, 4).await;
-        assert_eq!(db.migrate().await.unwrap(), ["20261201000003", "20261202000004", "20261202000005"]);
+        assert_eq!(
+            db.migrate().await.unwrap(),
+            ["20261201000003", "20261202000004", "20261202000005", "20261202000006"]
+        );
         db.ensure_schema_current().await.unwrap();
 
         // Nothing is lost.

@@ -9,6 +9,8 @@ const FOREIGN_KEYS: &[(&str, &str, &str)] = &[
     ("items", "category_id", "SET NULL"),
     // Deleting a location that holds items must say what happens to them.
     ("items", "location_id", "RESTRICT"),
+    // Derived subtree totals go with their location.
+    ("location_totals", "location_id", "CASCADE"),
     ("locations", "parent_id", "CASCADE"),
 ];
 

@@ -77,6 +77,7 @@ fn diesel_type(backend: Backend, column: &ColumnInfo) -> anyhow::Result<&'static
         (_, "boolean" | "bool") => "Bool",
         (_, "bytea" | "blob") => "Binary",
         (_, "double precision" | "real" | "float") => "Double",
+        (_, "numeric") => "Numeric",
         (_, other) => bail!(
             "column {}.{} has type {other}, which schema.rs does not map",
             column.table_name,
@@ -135,10 +136,19 @@ fn render(
     }
     let names: Vec<&str> = tables.keys().copied().collect();
     if names.len() > 1 {
-        out.push_str(&format!(
-            "\ndiesel::allow_tables_to_appear_in_same_query!({});\n",
+        // As rustfmt lays it out: on one line when it fits in 100 columns.
+        let line = format!(
+            "diesel::allow_tables_to_appear_in_same_query!({});",
             names.join(", ")
-        ));
+        );
+        if line.len() <= 100 {
+            out.push_str(&format!("\n{line}\n"));
+        } else {
+            out.push_str(&format!(
+                "\ndiesel::allow_tables_to_appear_in_same_query!(\n    {}\n);\n",
+                names.join(",\n    ")
+            ));
+        }
     }
     Ok(out)
 }
