@@ -114,6 +114,11 @@ pub enum TxMode {
     /// and the write of one such transaction never interleave with another's. SQLite's
     /// `BEGIN IMMEDIATE` already serialises every writer.
     TreeWrite,
+    /// Writes of items, which keep each location's subtree totals along the tree's
+    /// current shape: [`TxMode::Write`] plus, on PostgreSQL, the shared form of the tree
+    /// lock, so that no tree write (a move) changes a chain of ancestors between an item
+    /// write's read of it and its commit, while item writes still run side by side.
+    ItemWrite,
 }
 
 /// Key of the transaction-scoped advisory lock that serialises tree writes on PostgreSQL
@@ -152,7 +157,7 @@ impl Conn {
                 let c: &mut AsyncPgConnection = c;
                 let begin = match mode {
                     TxMode::Snapshot => "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY",
-                    TxMode::Write | TxMode::TreeWrite => "BEGIN",
+                    TxMode::Write | TxMode::TreeWrite | TxMode::ItemWrite => "BEGIN",
                 };
                 AnsiTransactionManager::begin_transaction_sql(c, begin).await?;
                 if mode != TxMode::Snapshot {
@@ -163,11 +168,15 @@ impl Conn {
                     )
                     .await?;
                 }
-                if mode == TxMode::TreeWrite {
+                let lock = match mode {
+                    TxMode::TreeWrite => Some("SELECT pg_advisory_xact_lock($1)"),
+                    TxMode::ItemWrite => Some("SELECT pg_advisory_xact_lock_shared($1)"),
+                    TxMode::Snapshot | TxMode::Write => None,
+                };
+                if let Some(lock) = lock {
                     use diesel_async::RunQueryDsl;
                     crate::models::Cached(
-                        diesel::sql_query("SELECT pg_advisory_xact_lock($1)")
-                            .bind::<diesel::sql_types::BigInt, _>(TREE_LOCK_KEY),
+                        diesel::sql_query(lock).bind::<diesel::sql_types::BigInt, _>(TREE_LOCK_KEY),
                     )
                     .execute(c)
                     .await?;
@@ -176,7 +185,7 @@ impl Conn {
             Conn::Sqlite(c) => {
                 let begin = match mode {
                     TxMode::Snapshot => "BEGIN",
-                    TxMode::Write | TxMode::TreeWrite => "BEGIN IMMEDIATE",
+                    TxMode::Write | TxMode::TreeWrite | TxMode::ItemWrite => "BEGIN IMMEDIATE",
                 };
                 let c: &mut SqliteConn = c;
                 c.spawn_blocking(move |sync| {
@@ -246,23 +255,24 @@ impl Database {
     }
 
     /// Runs `f` in a tree-write transaction made for filling emptied tables with many rows
-    /// (restore, bulk load). On PostgreSQL it is [`Database::transaction`] in
-    /// [`TxMode::TreeWrite`]. On SQLite the connection runs it with the settings of
-    /// [`BULK_SETTINGS`] (foreign keys off among them) and without the search index and the
-    /// triggers (search entries, category item counts), which are dropped first; before the
-    /// commit the index and the counts are computed from the loaded rows in one pass, the
-    /// triggers put back, and `PRAGMA foreign_key_check` must find nothing. All of it is
-    /// inside the one transaction, so an error leaves the database as it was.
+    /// (restore, bulk load). On both engines the kept location totals are emptied first and
+    /// computed from the loaded rows before the commit. On SQLite the connection also runs
+    /// it with the settings of [`BULK_SETTINGS`] (foreign keys off among them) and without
+    /// the search index and the triggers (search entries, category item counts), which are
+    /// dropped first; before the commit the index and the counts are computed from the
+    /// loaded rows in one pass, the triggers put back, and `PRAGMA foreign_key_check` must
+    /// find nothing. All of it is inside the one transaction, so an error leaves the
+    /// database as it was.
     pub(crate) async fn bulk_transaction<T, F>(&self, f: F) -> Result<T, DbError>
     where
         for<'c> F: TxFn<'c, T, Fut: Send> + Send,
         T: Send,
     {
-        if self.backend() != Backend::Sqlite {
-            return self.transaction(TxMode::TreeWrite, f).await;
-        }
         let _turn = self.writer_turn(TxMode::TreeWrite).await?;
         let mut conn = self.conn().await?;
+        if self.backend() != Backend::Sqlite {
+            return self.bulk_on(&mut conn, f).await;
+        }
         let reset = set_sqlite_settings(&mut conn, &BULK_SETTINGS).await?;
         let outcome = self.bulk_on(&mut conn, f).await;
         // The connection's settings back before it returns to the pool, whatever happened.
@@ -272,7 +282,7 @@ impl Database {
         Ok(value)
     }
 
-    /// The transaction of [`Database::bulk_transaction`] on SQLite, on `conn`.
+    /// The transaction of [`Database::bulk_transaction`], on `conn`.
     async fn bulk_on<T, F>(&self, conn: &mut Conn, f: F) -> Result<T, DbError>
     where
         for<'c> F: TxFn<'c, T, Fut: Send> + Send,
@@ -281,7 +291,8 @@ impl Database {
         conn.begin(TxMode::TreeWrite, self)
             .await
             .map_err(|e| self.busy(e))?;
-        let derived = match drop_derived(conn).await {
+        let sqlite = conn.backend() == Backend::Sqlite;
+        let derived = match prepare_bulk(conn, sqlite).await {
             Ok(derived) => derived,
             Err(e) => return Err(self.abandon(conn, e).await),
         };
@@ -289,7 +300,7 @@ impl Database {
             Ok(value) => value,
             Err(e) => return Err(self.abandon(conn, e).await),
         };
-        if let Err(e) = finish_bulk(conn, &derived).await {
+        if let Err(e) = finish_bulk(conn, derived.as_ref()).await {
             return Err(self.abandon(conn, e).await);
         }
         conn.commit().await.map_err(|e| self.busy(e))?;
@@ -437,10 +448,25 @@ pub(crate) async fn create_triggers(conn: &mut Conn, triggers: &[String]) -> Res
     batch(conn, &triggers.concat()).await
 }
 
-/// After a bulk load on SQLite: creates the search index again, computes what the rows
-/// derive in one pass (`rebuild_derived.sql`), creates the triggers again, and checks every
-/// foreign key.
-async fn finish_bulk(conn: &mut Conn, derived: &Derived) -> Result<(), DbError> {
+/// Before a bulk load: empties the kept location totals and, on SQLite (`sqlite`), drops
+/// what [`drop_derived`] drops.
+async fn prepare_bulk(conn: &mut Conn, sqlite: bool) -> Result<Option<Derived>, DbError> {
+    crate::models::totals::clear(conn).await?;
+    if sqlite {
+        return Ok(Some(drop_derived(conn).await?));
+    }
+    Ok(None)
+}
+
+/// After a bulk load: computes the kept location totals from the loaded rows and, on
+/// SQLite (`derived` given), creates the search index again, computes what the rows
+/// derive in one pass (`rebuild_derived.sql`), creates the triggers again, and checks
+/// every foreign key.
+async fn finish_bulk(conn: &mut Conn, derived: Option<&Derived>) -> Result<(), DbError> {
+    crate::models::totals::fill(conn).await?;
+    let Some(derived) = derived else {
+        return Ok(());
+    };
     let mut create = format!("{};", derived.search_table);
     create.push_str(include_str!("sql/sqlite/rebuild_derived.sql"));
     batch(conn, &create).await?;

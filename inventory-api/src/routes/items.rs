@@ -194,7 +194,7 @@ async fn update_item(
 ) -> Result<One<Item>, ApiError> {
     let changed = state
         .db()
-        .transaction(TxMode::Write, async |c| {
+        .transaction(TxMode::ItemWrite, async |c| {
             precondition(c, &if_match, Versioned::Item, id).await?;
             if let Some(to) = patch.location_id {
                 items::move_many(c, &[id], to).await?;
@@ -228,7 +228,7 @@ async fn delete_item(
 ) -> Result<StatusCode, ApiError> {
     state
         .db()
-        .transaction(TxMode::Write, async |c| {
+        .transaction(TxMode::ItemWrite, async |c| {
             precondition(c, &if_match, Versioned::Item, id).await?;
             items::delete(c, id).await
         })
@@ -259,7 +259,7 @@ async fn move_item(
 ) -> Result<One<Item>, ApiError> {
     let mut moved = state
         .db()
-        .transaction(TxMode::Write, async |c| {
+        .transaction(TxMode::ItemWrite, async |c| {
             precondition(c, &if_match, Versioned::Item, id).await?;
             items::move_many(c, &[id], target.location_id).await
         })

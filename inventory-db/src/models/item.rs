@@ -225,6 +225,24 @@ impl ItemRecord {
         })?)
     }
 
+    /// The rows among `ids` that exist, by id, locked for this transaction on PostgreSQL
+    /// (`FOR UPDATE`, taken in id order): a write that changes them takes their amounts off
+    /// the kept totals, which must be the amounts stored. SQLite has one writer at a time.
+    pub(crate) async fn lock(conn: &mut Conn, ids: &[ItemId]) -> Result<Vec<Self>, DbError> {
+        match conn {
+            Conn::Postgres(c) => {
+                let c: &mut diesel_async::AsyncPgConnection = c;
+                let query = it::items
+                    .filter(it::id.eq_any(ids.to_vec()))
+                    .select(Self::as_select())
+                    .order(it::id)
+                    .for_update();
+                Ok(query.load(c).await?)
+            }
+            Conn::Sqlite(_) => Self::by_ids(conn, ids).await,
+        }
+    }
+
     /// One page of items matching `filter` (the category resolved to its id), by id,
     /// after `after_id`.
     pub(crate) async fn page(
@@ -272,6 +290,10 @@ impl ItemRecord {
         location: LocationId,
         recursive: bool,
     ) -> Result<Vec<TotalsRow>, DbError> {
+        if recursive {
+            // The subtree's totals are kept (see `models::totals`).
+            return crate::models::totals::kept_rows(conn, location).await;
+        }
         let text = TOTALS
             .sql(conn)
             .replace("$CONDITION", &location_condition(recursive));

@@ -6,6 +6,7 @@ pub mod api_token;
 pub mod category;
 pub mod item;
 pub mod location;
+pub(crate) mod totals;
 pub mod user;
 
 use chrono::{DateTime, NaiveDateTime, Timelike, Utc};

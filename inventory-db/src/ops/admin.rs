@@ -180,6 +180,9 @@ pub(crate) async fn row_counts(conn: &mut Conn) -> Result<Vec<TableCount>, DbErr
     Ok(counts)
 }
 
+/// The kept location totals: derived from the items, not part of a backup.
+const TOTALS_TABLE: &str = "location_totals";
+
 const PRESENT_TABLES: Dialect = Dialect {
     postgres: "SELECT table_name::text AS name FROM information_schema.tables \
                WHERE table_schema = current_schema() AND table_type = 'BASE TABLE' ORDER BY 1",
@@ -310,12 +313,51 @@ const CATEGORY_COUNTS_CHECK: (&str, &str) = (
      WHERE c.item_count <> coalesce(n.n, 0) ORDER BY c.id",
 );
 
+/// The check that every location's kept subtree totals (`location_totals`) are its own
+/// items' amounts plus its children's kept totals, per currency: with the tree free of
+/// cycles (the tree analysis checks that), this holds everywhere exactly when every kept
+/// row is the sum over its subtree. One pass over the items and one over the kept rows.
+const LOCATION_TOTALS_CHECK: (&str, &str) = (
+    "location_totals",
+    "WITH own AS ( \
+         SELECT location_id, coalesce(currency, '') AS currency, count(*) AS items, \
+                sum(quantity) AS quantity, \
+                coalesce(sum((purchase_price_cents >> 20) * quantity), 0) AS hi, \
+                coalesce(sum((purchase_price_cents & 1048575) * quantity), 0) AS lo \
+         FROM items GROUP BY location_id, coalesce(currency, '') \
+     ), below AS ( \
+         SELECT l.parent_id AS location_id, t.currency, t.items, t.quantity, \
+                t.value_hi AS hi, t.value_lo AS lo \
+         FROM location_totals t JOIN locations l ON l.id = t.location_id \
+         WHERE l.parent_id IS NOT NULL \
+     ), expected AS ( \
+         SELECT location_id, currency, sum(items) AS items, sum(quantity) AS quantity, \
+                sum(hi) AS hi, sum(lo) AS lo \
+         FROM (SELECT * FROM own UNION ALL SELECT * FROM below) AS parts \
+         GROUP BY location_id, currency \
+     ) \
+     SELECT 'location #' || coalesce(t.location_id, e.location_id) || ' (' || \
+            coalesce(nullif(coalesce(t.currency, e.currency), ''), 'no price') || \
+            ') keeps ' || coalesce(t.items, 0) || ' item(s) of quantity ' || \
+            coalesce(t.quantity, 0) || ' but holds ' || coalesce(e.items, 0) || \
+            ' of quantity ' || coalesce(e.quantity, 0) || ' in its subtree' || \
+            CASE WHEN coalesce(t.value_hi, 0) <> coalesce(e.hi, 0) \
+                   OR coalesce(t.value_lo, 0) <> coalesce(e.lo, 0) \
+                 THEN ', and the value differs' ELSE '' END AS v \
+     FROM expected e FULL JOIN location_totals t \
+         ON t.location_id = e.location_id AND t.currency = e.currency \
+     WHERE t.location_id IS NULL OR e.location_id IS NULL OR t.items <> e.items \
+        OR t.quantity <> e.quantity OR t.value_hi <> e.hi OR t.value_lo <> e.lo \
+     ORDER BY coalesce(t.location_id, e.location_id), coalesce(t.currency, e.currency)",
+);
+
 /// The engine's own checks: SQLite `foreign_key_check` and `quick_check` (`integrity_check`
 /// when `full`); PostgreSQL invalid indexes and unvalidated constraints; on both, the kept
-/// category counts.
+/// category counts and location totals.
 fn engine_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'static str)> {
     let mut checks = engine_only_check_queries(backend, full);
     checks.push(CATEGORY_COUNTS_CHECK);
+    checks.push(LOCATION_TOTALS_CHECK);
     checks
 }
 
@@ -685,7 +727,9 @@ impl Database {
             Err(e) => return Err(e),
         }
         // Whatever the down migrations left (a database migrated by hand, a damaged one).
-        let mut tables: Vec<&str> = data_tables().iter().rev().copied().collect();
+        // The kept location totals refer to locations: they go first.
+        let mut tables: Vec<&str> = vec![TOTALS_TABLE];
+        tables.extend(data_tables().iter().rev().copied());
         if self.backend() == Backend::Sqlite {
             tables.push(SEARCH_TABLE);
         }

@@ -404,6 +404,7 @@ pub(crate) async fn import_rows(
     summary.locations_created = records.len() as u64;
     let item_ids = reserve_ids(conn, IdTable::Items, rows.len()).await?;
     let mut done = 0;
+    let mut changes = crate::models::totals::Changes::new();
     while done < rows.len() {
         let end = (done + INSERT_BATCH).min(rows.len());
         let batch: Vec<ItemRecord> = (done..end)
@@ -428,9 +429,13 @@ pub(crate) async fn import_rows(
             })
             .collect();
         insert_rows(conn, &batch).await?;
+        for record in &batch {
+            changes.item(record.location_id, record, 1);
+        }
         done = end;
         progress(done as u64, total);
     }
+    crate::models::totals::apply(conn, changes).await?;
     summary.items = rows.len() as u64;
     Ok(summary)
 }

@@ -1,10 +1,12 @@
 //! Item and category operations: create, read, list, change, move (one or many), delete,
 //! and a location's totals.
 //!
-//! Item and category writes run in [`TxMode::Write`] transactions: they do not change the
-//! tree's shape, so they rely on the database's row-level guarantees — the foreign keys
-//! (an item's location must exist; `ON DELETE RESTRICT` keeps a location that holds items)
-//! and the unique name-key index of categories — instead of the tree lock.
+//! Item writes run in [`TxMode::ItemWrite`] transactions, category writes in
+//! [`TxMode::Write`]: they do not change the tree's shape, so they rely on the database's
+//! row-level guarantees — the foreign keys (an item's location must exist; `ON DELETE
+//! RESTRICT` keeps a location that holds items), the unique name-key index of categories,
+//! the row locks of the items changed — instead of the tree lock. Each item write adds
+//! what it changed to the kept location totals (`models::totals`) before it returns.
 
 use std::collections::BTreeMap;
 
@@ -19,6 +21,7 @@ use crate::models::item::{
     CurrencyTotal, Item, ItemChanges, ItemFilter, ItemRecord, ItemSummary, NewItem,
 };
 use crate::models::location::LocationRecord;
+use crate::models::totals::{self, Changes};
 use crate::models::{now, Page, PageRequest};
 use crate::ops::locations::full_paths;
 use crate::pool::Database;
@@ -78,6 +81,9 @@ pub async fn create(conn: &mut Conn, new: &NewItem) -> Result<Item, DbError> {
     let record = ItemRecord::insert(conn, &item, category, now())
         .await
         .map_err(|e| location_gone(e, item.location_id))?;
+    let mut changes = Changes::new();
+    changes.item(record.location_id, &record, 1);
+    totals::apply(conn, changes).await?;
     with_path(conn, record).await
 }
 
@@ -109,7 +115,8 @@ pub async fn list(
 
 /// Changes an item's fields; the result is validated as a whole.
 pub async fn update(conn: &mut Conn, id: ItemId, changes: &ItemChanges) -> Result<Item, DbError> {
-    let current = ItemRecord::get(conn, id).await?;
+    let current = locked(conn, id).await?;
+    let before = current.clone();
     let category = match &changes.category {
         Some(name) => category_id(conn, name.as_deref()).await?,
         None => current.category_id,
@@ -137,6 +144,10 @@ pub async fn update(conn: &mut Conn, id: ItemId, changes: &ItemChanges) -> Resul
     }
     .validated()?;
     let record = ItemRecord::update(conn, id, &merged, category, now()).await?;
+    let mut changed = Changes::new();
+    changed.item(before.location_id, &before, -1);
+    changed.item(record.location_id, &record, 1);
+    totals::apply(conn, changed).await?;
     with_path(conn, record).await
 }
 
@@ -159,7 +170,7 @@ pub async fn move_many(
     wanted.sort_unstable();
     wanted.dedup();
     LocationRecord::get(conn, to, Entity::TargetLocation).await?;
-    let existing = ItemRecord::by_ids(conn, &wanted).await?;
+    let existing = ItemRecord::lock(conn, &wanted).await?;
     if let Some(missing) = wanted
         .iter()
         .find(|id| existing.binary_search_by_key(*id, |r| r.id).is_err())
@@ -169,17 +180,36 @@ pub async fn move_many(
     ItemRecord::set_location(conn, &wanted, to, now())
         .await
         .map_err(|e| location_gone(e, to))?;
+    let mut changes = Changes::new();
+    for record in &existing {
+        changes.item(record.location_id, record, -1);
+        changes.item(to, record, 1);
+    }
+    totals::apply(conn, changes).await?;
     let moved = ItemRecord::by_ids(conn, &wanted).await?;
     with_paths(conn, moved).await
 }
 
 /// Deletes an item; returns it as it was.
 pub async fn delete(conn: &mut Conn, id: ItemId) -> Result<Item, DbError> {
-    let item = get(conn, id).await?;
+    let record = locked(conn, id).await?;
+    let item = with_path(conn, record.clone()).await?;
     if ItemRecord::delete(conn, id).await? == 0 {
         return Err(DbError::not_found(Entity::Item, id));
     }
+    let mut changes = Changes::new();
+    changes.item(record.location_id, &record, -1);
+    totals::apply(conn, changes).await?;
     Ok(item)
+}
+
+/// The item's row, locked for the transaction (see [`ItemRecord::lock`]); `NotFound`
+/// otherwise.
+async fn locked(conn: &mut Conn, id: ItemId) -> Result<ItemRecord, DbError> {
+    ItemRecord::lock(conn, &[id])
+        .await?
+        .pop()
+        .ok_or_else(|| DbError::not_found(Entity::Item, id))
 }
 
 /// Count, quantity and value per currency of a location's items (and below it when
@@ -225,12 +255,11 @@ async fn totals_of(
         summary.items += row.items;
         summary.total_quantity += row.quantity;
         if let Some(currency) = row.currency {
-            let part = |s: &str| {
-                s.parse::<i128>()
-                    .map_err(|e| DbError::corrupt(format!("a total is not a number ({s}): {e}")))
+            let (Ok(hi), Ok(lo)) = (row.hi.parse::<i128>(), row.lo.parse::<i128>()) else {
+                // A kept total past 64 bits on SQLite: add the rows up here.
+                return summary_by_rows(conn, location, recursive).await;
             };
-            let cents = (part(&row.hi)? << 20) + part(&row.lo)?;
-            *value.entry(currency).or_default() += cents;
+            *value.entry(currency).or_default() += (hi << 20) + lo;
         }
     }
     summary.value = currency_totals(value);
@@ -326,7 +355,7 @@ pub async fn delete_category(conn: &mut Conn, id: CategoryId) -> Result<Category
 impl Database {
     /// Creates an item in an existing location; a named category must exist.
     pub async fn create_item(&self, new: &NewItem) -> Result<Item, DbError> {
-        self.transaction(TxMode::Write, async |c| create(c, new).await)
+        self.transaction(TxMode::ItemWrite, async |c| create(c, new).await)
             .await
     }
 
@@ -346,7 +375,7 @@ impl Database {
 
     /// Changes an item's fields (everything re-validated).
     pub async fn update_item(&self, id: ItemId, changes: &ItemChanges) -> Result<Item, DbError> {
-        self.transaction(TxMode::Write, async |c| update(c, id, changes).await)
+        self.transaction(TxMode::ItemWrite, async |c| update(c, id, changes).await)
             .await
     }
 
@@ -360,13 +389,13 @@ impl Database {
 
     /// Moves several items to one location, all or none.
     pub async fn move_items(&self, ids: &[ItemId], to: LocationId) -> Result<Vec<Item>, DbError> {
-        self.transaction(TxMode::Write, async |c| move_many(c, ids, to).await)
+        self.transaction(TxMode::ItemWrite, async |c| move_many(c, ids, to).await)
             .await
     }
 
     /// Deletes an item; returns it as it was.
     pub async fn delete_item(&self, id: ItemId) -> Result<Item, DbError> {
-        self.transaction(TxMode::Write, async |c| delete(c, id).await)
+        self.transaction(TxMode::ItemWrite, async |c| delete(c, id).await)
             .await
     }
 

@@ -20,6 +20,7 @@ use crate::models::location::{
     DeleteOutcome, Location, LocationChanges, LocationDetail, LocationFilter, LocationRecord,
     LocationSummary, NewLocation, Outline, OutlineNode, OutlineRow, TreeNode,
 };
+use crate::models::totals::{self, Changes};
 use crate::models::{now, Page, PageRequest};
 use crate::pool::Database;
 
@@ -273,7 +274,37 @@ pub async fn move_to(
     let record = LocationRecord::set_parent(conn, id, new_parent, now())
         .await
         .map_err(|e| sibling_clash(e, &current.name, new_parent))?;
+    // The subtree's totals leave the old chain of ancestors and join the new one.
+    if current.parent_id != new_parent
+        && !move_totals(conn, id, current.parent_id, new_parent).await?
+    {
+        totals::refill(conn).await?;
+    }
     with_path(conn, record).await
+}
+
+/// Takes the kept totals of the subtree of `id` off `from` and its ancestors and adds them
+/// to `to` and its ancestors (either `None`: no chain). `false` when the kept totals are
+/// not exact (SQLite past 64 bits) and nothing was changed: the caller computes them all
+/// again with [`totals::refill`] once its write is done.
+async fn move_totals(
+    conn: &mut Conn,
+    id: LocationId,
+    from: Option<LocationId>,
+    to: Option<LocationId>,
+) -> Result<bool, DbError> {
+    let Some(kept) = totals::kept(conn, id).await? else {
+        return Ok(false);
+    };
+    let mut changes = Changes::new();
+    if let Some(from) = from {
+        changes.subtree(from, &kept, -1);
+    }
+    if let Some(to) = to {
+        changes.subtree(to, &kept, 1);
+    }
+    totals::apply(conn, changes).await?;
+    Ok(true)
 }
 
 /// Deletes a location and its whole subtree (`ON DELETE CASCADE`). The items inside are
@@ -307,10 +338,19 @@ pub async fn delete(
             ItemsOnDelete::Delete => held,
         }
     };
+    // Deleted items' amounts leave the chain above (moved to the parent, they stay in
+    // it); the subtree's own rows go with its locations, by the cascade.
+    let exact = mode != ItemsOnDelete::Delete
+        || held == 0
+        || move_totals(conn, id, record.parent_id, None).await?;
     let locations_deleted = LocationRecord::subtree_size(conn, id).await?;
     let large = locations_deleted + items_affected >= LARGE_DELETE;
     if conn.backend() == Backend::Sqlite && large {
-        return delete_large_on_sqlite(conn, id, locations_deleted, items_affected).await;
+        let outcome = delete_large_on_sqlite(conn, id, locations_deleted, items_affected).await?;
+        if !exact {
+            totals::refill(conn).await?;
+        }
+        return Ok(outcome);
     }
     if mode == ItemsOnDelete::Delete && held > 0 {
         ItemRecord::delete_subtree_items(conn, id).await?;
@@ -322,6 +362,9 @@ pub async fn delete(
             items: held.max(1),
         })
     })?;
+    if !exact {
+        totals::refill(conn).await?;
+    }
     Ok(DeleteOutcome {
         id,
         locations_deleted,
