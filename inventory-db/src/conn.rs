@@ -358,6 +358,9 @@ const BULK_SETTINGS: [(&str, &str); 2] =
 /// memory instead of spilling to the WAL before the commit (the default is 2 MiB).
 pub(crate) const LARGE_WRITE_CACHE: &str = "-65536";
 
+/// SQLite's default page cache (2 MiB), for a statement whose sort must not grow with it.
+const DEFAULT_CACHE: &str = "-2000";
+
 /// Runs `sql` (statements without results) on `conn`.
 pub(crate) async fn batch(conn: &mut Conn, sql: &str) -> Result<(), DbError> {
     use diesel_async::SimpleAsyncConnection;
@@ -463,10 +466,15 @@ async fn prepare_bulk(conn: &mut Conn, sqlite: bool) -> Result<Option<Derived>, 
 /// derive in one pass (`rebuild_derived.sql`), creates the triggers again, and checks
 /// every foreign key.
 async fn finish_bulk(conn: &mut Conn, derived: Option<&Derived>) -> Result<(), DbError> {
-    crate::models::totals::fill(conn).await?;
     let Some(derived) = derived else {
-        return Ok(());
+        return crate::models::totals::fill(conn).await;
     };
+    // The fill's GROUP BY sorts in memory up to the page cache's size: with the large cache
+    // it held 160 MiB more at 10^6 items; with the default one it spills to a temporary
+    // file instead, 23 MiB and about a tenth slower.
+    batch(conn, &format!("PRAGMA cache_size = {DEFAULT_CACHE}")).await?;
+    crate::models::totals::fill(conn).await?;
+    batch(conn, &format!("PRAGMA cache_size = {LARGE_WRITE_CACHE}")).await?;
     let mut create = format!("{};", derived.search_table);
     create.push_str(include_str!("sql/sqlite/rebuild_derived.sql"));
     batch(conn, &create).await?;

@@ -27,11 +27,11 @@ use std::fmt::Write as _;
 use diesel::sql_types::BigInt;
 use inventory_core::LocationId;
 
-use crate::conn::{batch, db_run, Conn, Dialect};
+use crate::conn::{batch, db_load, db_run, Conn, Dialect};
 use crate::error::DbError;
 use crate::models::item::{ItemRecord, TotalsRow};
 use crate::models::location::LocationRecord;
-use crate::models::Cached;
+use crate::models::{Cached, Count};
 
 /// Rows per upsert statement.
 const UPSERT_BATCH: usize = 500;
@@ -130,28 +130,28 @@ pub(crate) async fn apply(conn: &mut Conn, changes: Changes) -> Result<(), DbErr
         }
     }
     rows.retain(|_, a| !a.is_zero());
-    let emptied = rows.values().any(|a| a.items < 0);
-    let keys: Vec<(LocationId, String)> = rows.keys().cloned().collect();
     let rows: Vec<((LocationId, String), Amounts)> = rows.into_iter().collect();
+    let mut emptied: Vec<LocationId> = Vec::new();
     for chunk in rows.chunks(UPSERT_BATCH) {
-        batch(conn, &upsert_sql(chunk)).await?;
+        let query = diesel::sql_query(upsert_sql(chunk));
+        let returned: Vec<Count> = db_load!(conn, query)?;
+        emptied.extend(returned.into_iter().map(|r| r.n).filter(|&id| id != 0));
     }
-    if emptied {
-        let mut ids: Vec<LocationId> = keys.iter().map(|(l, _)| *l).collect();
-        ids.dedup();
-        for chunk in ids.chunks(UPSERT_BATCH) {
-            let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
-            let sql = format!(
-                "DELETE FROM location_totals WHERE items = 0 AND location_id IN ({})",
-                list.join(", ")
-            );
-            batch(conn, &sql).await?;
-        }
+    // Only the rows the upserts left without items (the upsert says which): usually none.
+    emptied.dedup();
+    for chunk in emptied.chunks(UPSERT_BATCH) {
+        let list: Vec<String> = chunk.iter().map(i64::to_string).collect();
+        let sql = format!(
+            "DELETE FROM location_totals WHERE items = 0 AND location_id IN ({})",
+            list.join(", ")
+        );
+        batch(conn, &sql).await?;
     }
     Ok(())
 }
 
-/// One upsert of `rows`. Every value is a number this function formats, and every currency
+/// One upsert of `rows`, returning for each row the location id when the row holds no item
+/// any more (to be deleted), else 0. Every value is a number this function formats, and every currency
 /// is quoted as an SQL string literal: nothing else goes into the text. A value part beyond
 /// 64 bits is a numeric literal on PostgreSQL and becomes a REAL on SQLite (see the module).
 fn upsert_sql(rows: &[((LocationId, String), Amounts)]) -> String {
@@ -174,7 +174,8 @@ fn upsert_sql(rows: &[((LocationId, String), Amounts)]) -> String {
          items = location_totals.items + excluded.items, \
          quantity = location_totals.quantity + excluded.quantity, \
          value_hi = location_totals.value_hi + excluded.value_hi, \
-         value_lo = location_totals.value_lo + excluded.value_lo",
+         value_lo = location_totals.value_lo + excluded.value_lo \
+         RETURNING CASE WHEN items = 0 THEN location_id ELSE 0 END AS n",
     );
     sql
 }
