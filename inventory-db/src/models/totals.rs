@@ -30,7 +30,7 @@ use inventory_core::LocationId;
 use crate::conn::{batch, db_load, db_run, Conn, Dialect};
 use crate::error::DbError;
 use crate::models::item::{ItemRecord, TotalsRow};
-use crate::models::location::LocationRecord;
+use crate::models::location::{ChainRow, LocationRecord};
 use crate::models::{Cached, Count};
 
 /// Rows per upsert statement.
@@ -118,8 +118,19 @@ pub(crate) async fn apply(conn: &mut Conn, changes: Changes) -> Result<(), DbErr
     if bases.is_empty() {
         return Ok(());
     }
+    let chains = LocationRecord::chains(conn, &bases).await?;
+    apply_along(conn, changes, &chains).await
+}
+
+/// [`apply`] with the ancestor chains of the changed locations already read (in the same
+/// transaction, under the lock that keeps them): `chains` must hold each one's.
+pub(crate) async fn apply_along(
+    conn: &mut Conn,
+    changes: Changes,
+    chains: &[ChainRow],
+) -> Result<(), DbError> {
     let mut ancestors: BTreeMap<LocationId, Vec<LocationId>> = BTreeMap::new();
-    for row in LocationRecord::chains(conn, &bases).await? {
+    for row in chains {
         ancestors.entry(row.seed).or_default().push(row.id);
     }
     let mut rows: BTreeMap<(LocationId, String), Amounts> = BTreeMap::new();

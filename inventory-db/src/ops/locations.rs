@@ -17,8 +17,8 @@ use crate::conn::{Conn, TxMode};
 use crate::error::{DbError, Entity, Key};
 use crate::models::item::{ItemRecord, ItemsOnDelete};
 use crate::models::location::{
-    DeleteOutcome, Location, LocationChanges, LocationDetail, LocationFilter, LocationRecord,
-    LocationSummary, NewLocation, Outline, OutlineNode, OutlineRow, TreeNode,
+    ChainRow, DeleteOutcome, Location, LocationChanges, LocationDetail, LocationFilter,
+    LocationRecord, LocationSummary, NewLocation, Outline, OutlineNode, OutlineRow, TreeNode,
 };
 use crate::models::totals::{self, Changes};
 use crate::models::{now, Page, PageRequest};
@@ -249,13 +249,16 @@ pub async fn move_to(
 ) -> Result<Location, DbError> {
     let current = LocationRecord::get(conn, id, Entity::Location).await?;
     let moved = (id, current.kind()?);
+    // The chains of the new parent (for the cycle check) and the old one (for the totals).
+    let mut ends: Vec<LocationId> = new_parent.into_iter().chain(current.parent_id).collect();
+    ends.dedup();
+    let chains = LocationRecord::chains(conn, &ends).await?;
     match new_parent {
         Some(p) => {
             let target = LocationRecord::get(conn, p, Entity::TargetLocation).await?;
-            let ancestors: Vec<LocationId> = LocationRecord::chains(conn, &[p])
-                .await?
-                .into_iter()
-                .filter(|row| row.depth > 0)
+            let ancestors: Vec<LocationId> = chains
+                .iter()
+                .filter(|row| row.seed == p && row.depth > 0)
                 .map(|row| row.id)
                 .collect();
             inventory_core::check_move(
@@ -276,7 +279,7 @@ pub async fn move_to(
         .map_err(|e| sibling_clash(e, &current.name, new_parent))?;
     // The subtree's totals leave the old chain of ancestors and join the new one.
     if current.parent_id != new_parent
-        && !move_totals(conn, id, current.parent_id, new_parent).await?
+        && !move_totals(conn, id, current.parent_id, new_parent, &chains).await?
     {
         totals::refill(conn).await?;
     }
@@ -286,12 +289,14 @@ pub async fn move_to(
 /// Takes the kept totals of the subtree of `id` off `from` and its ancestors and adds them
 /// to `to` and its ancestors (either `None`: no chain). `false` when the kept totals are
 /// not exact (SQLite past 64 bits) and nothing was changed: the caller computes them all
-/// again with [`totals::refill`] once its write is done.
+/// again with [`totals::refill`] once its write is done. `chains` holds the ancestor chains
+/// of `from` and `to`.
 async fn move_totals(
     conn: &mut Conn,
     id: LocationId,
     from: Option<LocationId>,
     to: Option<LocationId>,
+    chains: &[ChainRow],
 ) -> Result<bool, DbError> {
     let Some(kept) = totals::kept(conn, id).await? else {
         return Ok(false);
@@ -303,7 +308,7 @@ async fn move_totals(
     if let Some(to) = to {
         changes.subtree(to, &kept, 1);
     }
-    totals::apply(conn, changes).await?;
+    totals::apply_along(conn, changes, chains).await?;
     Ok(true)
 }
 
@@ -340,9 +345,11 @@ pub async fn delete(
     };
     // Deleted items' amounts leave the chain above (moved to the parent, they stay in
     // it); the subtree's own rows go with its locations, by the cascade.
-    let exact = mode != ItemsOnDelete::Delete
-        || held == 0
-        || move_totals(conn, id, record.parent_id, None).await?;
+    let exact = mode != ItemsOnDelete::Delete || held == 0 || {
+        let above: Vec<LocationId> = record.parent_id.into_iter().collect();
+        let chains = LocationRecord::chains(conn, &above).await?;
+        move_totals(conn, id, record.parent_id, None, &chains).await?
+    };
     let locations_deleted = LocationRecord::subtree_size(conn, id).await?;
     let large = locations_deleted + items_affected >= LARGE_DELETE;
     if conn.backend() == Backend::Sqlite && large {
