@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use diesel::sql_types::BigInt;
-use inventory_core::LocationId;
+use inventory_core::{ItemId, LocationId};
 
 use crate::conn::{batch, db_load, db_run, Conn, Dialect};
 use crate::error::DbError;
@@ -232,7 +232,20 @@ pub(crate) async fn kept(conn: &mut Conn, location: LocationId) -> Result<Option
 /// Computes every location's totals again from the items (after a load that wrote the
 /// tables directly): the table is emptied first by [`clear`].
 pub(crate) async fn fill(conn: &mut Conn) -> Result<(), DbError> {
-    batch(conn, FILL.sql(conn)).await
+    add_items(conn, 1, ItemId::MAX).await
+}
+
+/// Adds the items with ids `first..=last` to the kept totals in one statement: for a write
+/// of many new items (an import) that no other writer can interleave with (a tree write).
+pub(crate) async fn add_items(conn: &mut Conn, first: ItemId, last: ItemId) -> Result<(), DbError> {
+    let sql = ADD_ITEMS.sql(conn);
+    db_run!(conn, |c| {
+        let query = diesel::sql_query(sql)
+            .bind::<BigInt, _>(first)
+            .bind::<BigInt, _>(last);
+        diesel_async::RunQueryDsl::execute(query, c).await
+    })?;
+    Ok(())
 }
 
 /// Empties the table (before a load replaces the rows it derives from).
@@ -257,7 +270,7 @@ const KEPT: Dialect = Dialect {
              FROM location_totals WHERE location_id = $1 ORDER BY currency",
 };
 
-const FILL: Dialect = Dialect {
-    postgres: include_str!("../sql/postgres/fill_location_totals.sql"),
-    sqlite: include_str!("../sql/sqlite/fill_location_totals.sql"),
+const ADD_ITEMS: Dialect = Dialect {
+    postgres: include_str!("../sql/postgres/add_location_totals.sql"),
+    sqlite: include_str!("../sql/sqlite/add_location_totals.sql"),
 };

@@ -404,7 +404,6 @@ pub(crate) async fn import_rows(
     summary.locations_created = records.len() as u64;
     let item_ids = reserve_ids(conn, IdTable::Items, rows.len()).await?;
     let mut done = 0;
-    let mut changes = crate::models::totals::Changes::new();
     while done < rows.len() {
         let end = (done + INSERT_BATCH).min(rows.len());
         let batch: Vec<ItemRecord> = (done..end)
@@ -429,13 +428,14 @@ pub(crate) async fn import_rows(
             })
             .collect();
         insert_rows(conn, &batch).await?;
-        for record in &batch {
-            changes.item(record.location_id, record, 1);
-        }
         done = end;
         progress(done as u64, total);
     }
-    crate::models::totals::apply(conn, changes).await?;
+    // The new items' share of the kept totals, in one statement: this tree write keeps
+    // every other item writer out, so the reserved range holds only this import's items.
+    if let (Some(first), Some(last)) = (item_ids.iter().min(), item_ids.iter().max()) {
+        crate::models::totals::add_items(conn, *first, *last).await?;
+    }
     summary.items = rows.len() as u64;
     Ok(summary)
 }

@@ -1,10 +1,13 @@
--- Every location's totals (see migration 000006), computed from the items: each location's
--- own items per currency, carried up the chain of its ancestors.
+-- Adds the items with ids $1 to $2 to the kept totals (see migration 000006): each
+-- location's items of that range per currency, carried up the chain of its ancestors and
+-- added to the rows there, in location order. With every id, onto an empty table, it is the
+-- fill after a load; with the ids an import wrote, that import's share.
 WITH RECURSIVE direct (location_id, currency, items, quantity, hi, lo) AS (
     SELECT location_id, coalesce(currency, ''), count(*), sum(quantity),
            coalesce(sum(((purchase_price_cents >> 20) * quantity)::numeric), 0),
            coalesce(sum(((purchase_price_cents & 1048575) * quantity)::numeric), 0)
     FROM items
+    WHERE id BETWEEN $1 AND $2
     GROUP BY location_id, coalesce(currency, '')
 ),
 up (location_id, currency, items, quantity, hi, lo, depth) AS (
@@ -17,4 +20,10 @@ up (location_id, currency, items, quantity, hi, lo, depth) AS (
 INSERT INTO location_totals (location_id, currency, items, quantity, value_hi, value_lo)
 SELECT location_id, currency, sum(items), sum(quantity), sum(hi), sum(lo)
 FROM up
-GROUP BY location_id, currency;
+GROUP BY location_id, currency
+ORDER BY location_id, currency
+ON CONFLICT (location_id, currency) DO UPDATE SET
+    items = location_totals.items + excluded.items,
+    quantity = location_totals.quantity + excluded.quantity,
+    value_hi = location_totals.value_hi + excluded.value_hi,
+    value_lo = location_totals.value_lo + excluded.value_lo
