@@ -208,6 +208,32 @@ backend_tests! {
         assert_eq!(hits.len(), 2, "{hits:?}");
     }
 
+    async fn locations_named_finds_names_only_nearest_the_root_first(db: &Database) {
+        let (house, garage, toolbox, kitchen) = home(db).await;
+        let shelf = add(db, "Tool Shelf 1", LocationType::Shelf, Some(garage)).await;
+        let deep = add(db, "Tool Box 12", LocationType::Container, Some(shelf)).await;
+        let described = NewLocation {
+            name: "Pantry".into(),
+            description: Some("tool storage".into()),
+            location_type: LocationType::Container,
+            parent_id: Some(kitchen),
+        };
+        db.create_location(&described).await.unwrap();
+        db.create_item(&NewItem::new("Toolbelt", house)).await.unwrap();
+        let found = db.locations_named("tool", 100).await.unwrap();
+        let ids: Vec<i64> = found.iter().map(|(id, _)| *id).collect();
+        // Names only (not the pantry's description, not the item), nearest the root first,
+        // then by path.
+        assert_eq!(ids, [shelf, toolbox, deep], "{found:?}");
+        assert_eq!(found[2].1, "My House / Garage / Tool Shelf 1 / Tool Box 12");
+        // Every word, each as a prefix, in any case; a short common word too.
+        let found = db.locations_named("BOX 1", 100).await.unwrap();
+        assert_eq!(found.iter().map(|(id, _)| *id).collect::<Vec<_>>(), [deep]);
+        assert_eq!(db.locations_named("tool", 1).await.unwrap().len(), 1);
+        assert!(db.locations_named("  -- ", 10).await.unwrap().is_empty(), "no words, no hits");
+        assert!(db.locations_named("drill", 10).await.unwrap().is_empty());
+    }
+
     async fn categories_are_unique_and_deleting_one_keeps_its_items(db: &Database) {
         let (_, garage, _, _) = home(db).await;
         db.create_category("Tools", None).await.unwrap();

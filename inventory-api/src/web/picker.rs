@@ -1,8 +1,9 @@
 //! The location picker: finds locations by what the user types of their path, never by
 //! listing them all. `My House / Gar` lists the children of `My House` whose names contain
 //! `Gar` (one indexed lookup per level, then one bounded page); a text without `/` looks at
-//! roots by name and at the full-text index; `#12` is location 12. Without JavaScript the
-//! same candidates appear under a move form whose text did not name one location.
+//! roots by name and at the full-text index of location names (unranked: the nearest the
+//! root first); `#12` is location 12. Without JavaScript the same candidates appear under a
+//! move form whose text did not name one location.
 
 use askama::Template;
 use axum::extract::{RawQuery, State};
@@ -18,7 +19,7 @@ use crate::AppState;
 
 /// Most candidates shown.
 pub(crate) const LIMIT: u32 = 12;
-/// Search hits looked at for locations (items come mixed in).
+/// Locations looked at whose name holds the typed words (nearest the root first).
 const SEARCH_HITS: i64 = 100;
 
 /// A location the user may pick.
@@ -99,16 +100,12 @@ pub(crate) async fn candidates(db: &Database, text: &str) -> Result<Vec<PickView
             path: l.full_path,
         })
         .collect();
-    let hits = not_found_is_none(db.search(text, SEARCH_HITS).await)?.unwrap_or_default();
-    for hit in hits.into_iter().filter(|h| h.kind == "location") {
+    for (id, path) in db.locations_named(text, SEARCH_HITS).await? {
         if out.len() >= LIMIT as usize {
             break;
         }
-        if !out.iter().any(|p| p.id == hit.id) {
-            out.push(PickView {
-                id: hit.id,
-                path: hit.path,
-            });
+        if !out.iter().any(|p| p.id == id) {
+            out.push(PickView { id, path });
         }
     }
     Ok(out)
@@ -136,12 +133,11 @@ async fn tail_candidates(
             .collect()
     };
     let wanted = keys(parent);
-    let hits = not_found_is_none(db.search(word, SEARCH_HITS).await)?.unwrap_or_default();
-    Ok(hits
+    let named = db.locations_named(word, SEARCH_HITS).await?;
+    Ok(named
         .into_iter()
-        .filter(|h| h.kind == "location")
-        .filter(|h| {
-            let have = keys(&h.path);
+        .filter(|(_, path)| {
+            let have = keys(path);
             // The typed segments, in order, among the hit's ancestors.
             have.len() > wanted.len()
                 && have[..have.len() - 1]
@@ -149,10 +145,7 @@ async fn tail_candidates(
                     .any(|w| w == wanted.as_slice())
         })
         .take(LIMIT as usize)
-        .map(|h| PickView {
-            id: h.id,
-            path: h.path,
-        })
+        .map(|(id, path)| PickView { id, path })
         .collect())
 }
 
