@@ -1,6 +1,6 @@
 //! The kept subtree totals (`location_totals`): after every kind of write, each location's
 //! totals here-and-below equal its subtree's items added up one location at a time, and
-//! `db integrity` is clean; a total changed around the program is reported. The same
+//! `db integrity --full` is clean; a total changed around the program is reported. The same
 //! bodies on both backends.
 #![allow(clippy::unwrap_used)]
 
@@ -58,7 +58,7 @@ fn sums(summary: &ItemSummary) -> Sums {
 }
 
 /// Every location's summary here-and-below is the sum of the direct summaries of the
-/// locations in its subtree; `db integrity` (which checks the kept rows) is clean.
+/// locations in its subtree; the full integrity check (which checks the kept rows) is clean.
 async fn assert_totals_true(db: &Database) {
     let rows = db.location_rows().await.unwrap();
     let parent: HashMap<i64, Option<i64>> = rows.iter().map(|r| (r.id, r.parent_id)).collect();
@@ -81,7 +81,7 @@ async fn assert_totals_true(db: &Database) {
         let want = expected.remove(&r.id).unwrap_or_default();
         assert_eq!(kept, want, "location #{} {:?}", r.id, r.name);
     }
-    let outcome = db.integrity(false).await.unwrap();
+    let outcome = db.integrity(true).await.unwrap();
     assert!(outcome.is_clean(), "{outcome:?}");
 }
 
@@ -302,7 +302,7 @@ backend_tests! {
         ))
         .await
         .unwrap();
-        let outcome = db.integrity(false).await.unwrap();
+        let outcome = db.integrity(true).await.unwrap();
         assert!(!outcome.is_clean());
         let check = outcome.engine.iter().find(|c| c.name == "location_totals").unwrap();
         assert_eq!(

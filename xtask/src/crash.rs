@@ -461,7 +461,7 @@ async fn kill_points(
                 bad.display()
             );
         };
-        let integrity = cli(env, &t.url, &["db", "integrity"]).output()?;
+        let integrity = cli(env, &t.url, &["db", "integrity", "--full"]).output()?;
         ensure!(
             integrity.status.success(),
             "{backend:?} {}: {how} after {delay:?}: db integrity is not clean: {}",

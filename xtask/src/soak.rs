@@ -737,6 +737,13 @@ async fn soak(
         integrity.status,
         integrity.body
     );
+    // The full check too (an admin's, so here in process): every location's kept subtree
+    // totals against the items the clients left.
+    let full = db.integrity(true).await?;
+    ensure!(
+        full.is_clean(),
+        "{name}: full integrity after the soak: {full:?}"
+    );
     Ok(requests)
 }
 

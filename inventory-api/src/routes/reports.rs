@@ -25,8 +25,8 @@ pub fn router() -> OpenApiRouter<AppState> {
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
 pub struct IntegrityQuery {
-    /// Also the engine's full check (SQLite `integrity_check`: seconds on a large file;
-    /// admins only).
+    /// Also the engine's full check (SQLite `integrity_check`) and every location's kept
+    /// subtree totals recomputed: seconds on a large database; admins only.
     pub full: Option<bool>,
 }
 
