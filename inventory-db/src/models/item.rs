@@ -90,6 +90,29 @@ const SEARCH_CANDIDATES_PER_HIT: i64 = 10;
 /// The fewest candidates ranked, however few hits are asked for.
 const MIN_SEARCH_CANDIDATES: i64 = 100;
 
+/// Search words as PostgreSQL's `to_tsquery('simple', …)` text: each a prefix, all required.
+pub(crate) fn tsquery_text(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("{w}:*"))
+        .collect::<Vec<_>>()
+        .join(" & ")
+}
+
+/// Search words as FTS5 phrases: each a prefix, all required.
+pub(crate) fn fts_phrases(words: &[String]) -> String {
+    words
+        .iter()
+        .map(|w| format!("\"{w}\"*"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// FTS5 `phrases` (of [`fts_phrases`]) restricted to the name column.
+pub(crate) fn fts_in_name(phrases: &str) -> String {
+    format!("name : ({phrases})")
+}
+
 const SEARCH: Dialect = Dialect {
     postgres: include_str!("../sql/postgres/search.sql"),
     sqlite: include_str!("../sql/sqlite/search.sql"),
@@ -385,11 +408,7 @@ impl ItemRecord {
         let sql = SEARCH.sql(conn);
         Ok(match conn.backend() {
             crate::Backend::Postgres => {
-                let text = words
-                    .iter()
-                    .map(|w| format!("{w}:*"))
-                    .collect::<Vec<_>>()
-                    .join(" & ");
+                let text = tsquery_text(words);
                 db_run!(conn, |c| {
                     let query = Cached(
                         diesel::sql_query(sql)
@@ -402,12 +421,8 @@ impl ItemRecord {
                 })?
             }
             crate::Backend::Sqlite => {
-                let phrases = words
-                    .iter()
-                    .map(|w| format!("\"{w}\"*"))
-                    .collect::<Vec<_>>()
-                    .join(" ");
-                let in_name = format!("name : ({phrases})");
+                let phrases = fts_phrases(words);
+                let in_name = fts_in_name(&phrases);
                 db_run!(conn, |c| {
                     let query = Cached(
                         diesel::sql_query(sql)

@@ -11,7 +11,7 @@ use inventory_core::LocationId;
 
 use crate::conn::{db_run, Conn, Dialect};
 use crate::error::DbError;
-use crate::models::item::{ItemRecord, SearchHit};
+use crate::models::item::{fts_in_name, fts_phrases, tsquery_text, ItemRecord, SearchHit};
 use crate::models::{Cached, Count};
 use crate::ops::locations::full_paths;
 use crate::pool::Database;
@@ -111,15 +111,8 @@ pub async fn locations_named(
         return Ok(Vec::new());
     }
     let query_text = match conn.backend() {
-        Backend::Postgres => words
-            .iter()
-            .map(|w| format!("{w}:*"))
-            .collect::<Vec<_>>()
-            .join(" & "),
-        Backend::Sqlite => {
-            let phrases: Vec<String> = words.iter().map(|w| format!("\"{w}\"*")).collect();
-            format!("name : ({})", phrases.join(" "))
-        }
+        Backend::Postgres => tsquery_text(&words),
+        Backend::Sqlite => fts_in_name(&fts_phrases(&words)),
     };
     let sql = LOCATIONS_NAMED.sql(conn);
     let limit = limit.clamp(1, MAX_HITS);
