@@ -345,38 +345,39 @@ pub async fn delete(
     };
     // Deleted items' amounts leave the chain above (moved to the parent, they stay in
     // it); the subtree's own rows go with its locations, by the cascade.
-    let exact = mode != ItemsOnDelete::Delete || held == 0 || {
-        let above: Vec<LocationId> = record.parent_id.into_iter().collect();
-        let chains = LocationRecord::chains(conn, &above).await?;
-        move_totals(conn, id, record.parent_id, None, &chains).await?
+    // A root has no chain above it.
+    let exact = match record.parent_id {
+        Some(parent) if mode == ItemsOnDelete::Delete && held > 0 => {
+            let chains = LocationRecord::chains(conn, &[parent]).await?;
+            move_totals(conn, id, Some(parent), None, &chains).await?
+        }
+        _ => true,
     };
     let locations_deleted = LocationRecord::subtree_size(conn, id).await?;
     let large = locations_deleted + items_affected >= LARGE_DELETE;
-    if conn.backend() == Backend::Sqlite && large {
-        let outcome = delete_large_on_sqlite(conn, id, locations_deleted, items_affected).await?;
-        if !exact {
-            totals::refill(conn).await?;
+    let outcome = if conn.backend() == Backend::Sqlite && large {
+        delete_large_on_sqlite(conn, id, locations_deleted, items_affected).await?
+    } else {
+        if mode == ItemsOnDelete::Delete && held > 0 {
+            ItemRecord::delete_subtree_items(conn, id).await?;
         }
-        return Ok(outcome);
-    }
-    if mode == ItemsOnDelete::Delete && held > 0 {
-        ItemRecord::delete_subtree_items(conn, id).await?;
-    }
-    // An item moved into the subtree by a concurrent writer: the RESTRICT key refuses.
-    LocationRecord::delete(conn, id).await.map_err(|e| {
-        e.foreign_key_means(|| DbError::ItemsInside {
-            location: id,
-            items: held.max(1),
-        })
-    })?;
+        // An item moved into the subtree by a concurrent writer: the RESTRICT key refuses.
+        LocationRecord::delete(conn, id).await.map_err(|e| {
+            e.foreign_key_means(|| DbError::ItemsInside {
+                location: id,
+                items: held.max(1),
+            })
+        })?;
+        DeleteOutcome {
+            id,
+            locations_deleted,
+            items_affected,
+        }
+    };
     if !exact {
         totals::refill(conn).await?;
     }
-    Ok(DeleteOutcome {
-        id,
-        locations_deleted,
-        items_affected,
-    })
+    Ok(outcome)
 }
 
 /// Rows (locations and items) from which a delete on SQLite takes the set-based path of

@@ -2,7 +2,8 @@
 -- items in the search index and the subtree's kept totals, and takes the items off their
 -- categories' counts: one statement each, for a delete of a large subtree that runs with
 -- the triggers dropped (a trigger does the same one row at a time, in the cascade's order,
--- ten times slower). The locations themselves are deleted after this, by the cascade from :root.
+-- ten times slower). The locations themselves are deleted after this, by the cascade from
+-- :root.
 CREATE TEMP TABLE IF NOT EXISTS doomed_locations (id INTEGER PRIMARY KEY);
 DELETE FROM temp.doomed_locations;
 INSERT INTO temp.doomed_locations
