@@ -541,6 +541,13 @@ backend_tests! {
             lines[3] = serde_json::to_string(&row).unwrap();
         });
         assert_refused(db, &bad, "is an orphan: its parent 9999 is not in the backup").await;
+        // A root is written with a null parent; 0 would be stored as a parent that is not there.
+        let zero = reseal(&good, |lines| {
+            let mut root: Vec<serde_json::Value> = serde_json::from_str(&lines[1]).unwrap();
+            root[4] = serde_json::json!(0);
+            lines[1] = serde_json::to_string(&root).unwrap();
+        });
+        assert_refused(db, &zero, "backup line 2 (locations id 1): parent_id 0 is not a location id (a root's parent_id is null)").await;
     }
 
     async fn other_damage_is_refused(db: &Database) {

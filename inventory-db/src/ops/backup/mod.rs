@@ -251,7 +251,15 @@ impl Checker {
             &loc.description,
             validate_description("description", loc.description.as_deref()),
         )?;
-        let parent = loc.parent_id.unwrap_or(0);
+        let parent = match loc.parent_id {
+            None => 0,
+            Some(p) if p < 1 => {
+                return Err(format!(
+                    "parent_id {p} is not a location id (a root's parent_id is null)"
+                ))
+            }
+            Some(p) => p,
+        };
         let row = u32::try_from(self.location_ids.len())
             .map_err(|_| "more locations than a backup may hold".to_string())?;
         self.location_ids.push(loc.id);
