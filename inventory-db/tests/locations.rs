@@ -422,3 +422,54 @@ backend_tests! {
         assert_eq!(locations.rows, 2, "round trip leaves nothing");
     }
 }
+
+/// On SQLite, `db integrity`'s foreign-key check (one anti-join per declared key) finds
+/// what `PRAGMA foreign_key_check` finds, line for line, locations aside (the tree analysis
+/// reports those as orphans).
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_foreign_key_check_finds_what_the_pragma_finds() {
+    let t = inventory_db::testing::sqlite().await;
+    let db = &t.db;
+    let house = add(db, "My House", House, None).await;
+    db.create_category("Tools", None).await.unwrap();
+    let item = |name: &str| inventory_db::NewItem {
+        category: Some("Tools".into()),
+        ..inventory_db::NewItem::new(name, house)
+    };
+    let a = db.create_item(&item("Drill")).await.unwrap().id;
+    let b = db.create_item(&item("Saw")).await.unwrap().id;
+    db.execute_raw_for_tests(&format!(
+        "PRAGMA foreign_keys = OFF; \
+         UPDATE items SET location_id = 777 WHERE id = {a}; \
+         UPDATE items SET category_id = 555 WHERE id = {b}; \
+         INSERT INTO location_totals (location_id, currency, items, quantity, value_hi, value_lo) \
+             VALUES (888, 'EUR', 1, 1, 0, 0); \
+         PRAGMA foreign_keys = ON;"
+    ))
+    .await
+    .unwrap();
+    let outcome = db.integrity(false).await.unwrap();
+    let fk = outcome
+        .engine
+        .iter()
+        .find(|c| c.name == "foreign_key_check")
+        .unwrap();
+    let mut found = fk.problems.clone();
+    found.sort();
+    let mut pragma = db
+        .query_text_for_tests(
+            "SELECT 'table ' || f.\"table\" || ' row ' || coalesce(f.rowid, '?') || \
+             ' refers to a missing row of ' || f.parent AS v \
+             FROM sqlite_master m JOIN pragma_foreign_key_check(m.name) f \
+             WHERE m.type = 'table' AND m.name <> 'locations'",
+        )
+        .await
+        .unwrap();
+    pragma.sort();
+    assert_eq!(found.len(), 3, "{found:?}");
+    assert_eq!(found, pragma);
+    assert!(!fk.ok);
+    assert!(found.contains(&format!(
+        "table items row {a} refers to a missing row of locations"
+    )));
+}
