@@ -405,8 +405,8 @@ fn foreign_key_check_sql(keys: &[ForeignKeyColumns]) -> String {
     parts.join(" UNION ALL ")
 }
 
-/// The engine's own checks: SQLite `foreign_key_check` and `quick_check` (`integrity_check`
-/// when `full`); PostgreSQL invalid indexes and unvalidated constraints; on both, the kept
+/// The engine's own checks: SQLite `quick_check` (`integrity_check` when `full`; the
+/// foreign-key check, made from the file's keys, is put first by `Database::engine_checks`); PostgreSQL invalid indexes and unvalidated constraints; on both, the kept
 /// category counts and, when `full`, the kept location totals (every row recomputed from
 /// the items and the children's rows: seconds at 10^6 rows, as `integrity_check` is).
 fn engine_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'static str)> {
@@ -422,19 +422,10 @@ fn engine_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'st
 fn engine_only_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'static str)> {
     match backend {
         Backend::Sqlite => {
-            let mut v = vec![
-                (
-                    // Every table but locations, whose parent keys the tree analysis checks
-                    // (see `orphan_fk_line`); the statement is made from the foreign keys
-                    // the file declares (see `foreign_key_check_sql`).
-                    "foreign_key_check",
-                    FOREIGN_KEYS_SQL,
-                ),
-                (
-                    "quick_check",
-                    "SELECT quick_check AS v FROM pragma_quick_check WHERE quick_check <> 'ok'",
-                ),
-            ];
+            let mut v = vec![(
+                "quick_check",
+                "SELECT quick_check AS v FROM pragma_quick_check WHERE quick_check <> 'ok'",
+            )];
             if full {
                 v.push((
                     "integrity_check",
@@ -649,14 +640,16 @@ impl Database {
             .into_iter()
             .map(|(name, sql)| (name, sql.to_string()))
             .collect();
-        if let Some(check) = checks.iter_mut().find(|(_, sql)| sql == FOREIGN_KEYS_SQL) {
+        if self.backend() == Backend::Sqlite {
+            // Every table but locations, whose parent keys the tree analysis checks (see
+            // `orphan_fk_line`).
             let keys: Vec<ForeignKeyColumns> = self
                 .read(async |c| {
                     let query = diesel::sql_query(FOREIGN_KEYS_SQL);
                     Ok(db_run!(c, |c| query.load(c).await)?)
                 })
                 .await?;
-            check.1 = foreign_key_check_sql(&keys);
+            checks.insert(0, ("foreign_key_check", foreign_key_check_sql(&keys)));
         }
         join_all(checks.iter().map(|(name, sql)| async move {
             let rows: Vec<OneText> = if self.backend() == Backend::Sqlite {
