@@ -338,6 +338,16 @@ backend_tests! {
             let expected: Vec<_> = every.iter().filter(|(_, d)| *d <= depth as usize).cloned().collect();
             assert_eq!(shallow, expected, "depth {depth}");
         }
+        // A subtree (a walk from its root) holds what every root's tree holds under it, in
+        // the same order, its root at depth 0.
+        let under_b = order(&db.location_outline(Some(b), None).await.unwrap());
+        let expected: Vec<_> = every
+            .iter()
+            .filter(|(path, _)| path.starts_with("My House / b room"))
+            .map(|(path, d)| (path.clone(), d - 1))
+            .collect();
+        assert_eq!(expected.len(), 3);
+        assert_eq!(under_b, expected);
     }
 
     async fn paths_resolve_case_insensitively_and_ids_work_as_references(db: &Database) {
