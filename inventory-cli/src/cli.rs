@@ -136,7 +136,8 @@ pub enum DbCommand {
     Stats,
     /// Checks the location tree and the engine; exit 1 when anything is found.
     Integrity {
-        /// Also run the slow full checks (SQLite `PRAGMA integrity_check`; every location's
+        /// Also run the slow full checks (SQLite `PRAGMA integrity_check` of the whole file,
+        /// pages and search index included, in place of `quick_check`; every location's
         /// kept subtree totals recomputed from the items).
         #[arg(long)]
         full: bool,

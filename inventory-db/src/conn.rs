@@ -260,9 +260,9 @@ impl Database {
     /// it with the settings of [`BULK_SETTINGS`] (foreign keys off among them) and without
     /// the search index and the triggers (search entries, category item counts), which are
     /// dropped first; before the commit the index and the counts are computed from the
-    /// loaded rows in one pass, the triggers put back, and `PRAGMA foreign_key_check` must
-    /// find nothing. All of it is inside the one transaction, so an error leaves the
-    /// database as it was.
+    /// loaded rows in one pass, the triggers put back, and the foreign-key check (that of
+    /// `db integrity`, of every table) must find nothing. All of it is inside the one
+    /// transaction, so an error leaves the database as it was.
     pub(crate) async fn bulk_transaction<T, F>(&self, f: F) -> Result<T, DbError>
     where
         for<'c> F: TxFn<'c, T, Fut: Send> + Send,
@@ -479,12 +479,10 @@ async fn finish_bulk(conn: &mut Conn, derived: Option<&Derived>) -> Result<(), D
     create.push_str(include_str!("sql/sqlite/rebuild_derived.sql"));
     batch(conn, &create).await?;
     create_triggers(conn, &derived.triggers).await?;
-    let query = diesel::sql_query(
-        "SELECT f.\"table\" || ' row ' || coalesce(f.rowid, '?') || \
-         ' refers to a missing row of ' || f.parent AS v \
-         FROM sqlite_master m JOIN pragma_foreign_key_check(m.name) f \
-         WHERE m.type = 'table' LIMIT 5",
-    );
+    // The check of `db integrity` (an anti-join per key: less than half the time of
+    // `pragma_foreign_key_check`), of every table.
+    let check = crate::ops::admin::sqlite_foreign_key_check(conn, "").await?;
+    let query = diesel::sql_query(format!("SELECT v FROM ({check}) LIMIT 5"));
     let broken: Vec<crate::models::OneText> = db_load!(conn, query)?;
     if broken.is_empty() {
         return Ok(());

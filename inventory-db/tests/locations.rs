@@ -483,3 +483,67 @@ async fn sqlite_foreign_key_check_finds_what_the_pragma_finds() {
         "table items row {a} refers to a missing row of locations"
     )));
 }
+
+/// On SQLite, `db integrity` runs `quick_check` table by table: a damaged page of an index
+/// of `items` is found by it, and by `integrity_check` with `full`, while the other checks
+/// still answer and `db integrity` reports rather than fails.
+#[tokio::test(flavor = "multi_thread")]
+async fn sqlite_quick_check_finds_a_damaged_index_page() {
+    let t = inventory_db::testing::sqlite().await;
+    let db = &t.db;
+    let house = add(db, "My House", House, None).await;
+    for n in 0..50 {
+        let item = inventory_db::NewItem {
+            serial_number: Some(format!("SN-{n:04}")),
+            ..inventory_db::NewItem::new(format!("Thing {n}"), house)
+        };
+        db.create_item(&item).await.unwrap();
+    }
+    assert!(db.integrity(false).await.unwrap().is_clean());
+    let number = |sql: &str| {
+        let sql = sql.to_string();
+        async move {
+            let v = db.query_text_for_tests(&sql).await.unwrap();
+            v[0].parse::<u64>().unwrap()
+        }
+    };
+    let root = number(
+        "SELECT CAST(rootpage AS TEXT) AS v FROM sqlite_master \
+         WHERE name = 'ix_items_serial_number'",
+    )
+    .await;
+    let page_size = number("SELECT CAST(page_size AS TEXT) AS v FROM pragma_page_size").await;
+    db.checkpoint().await.unwrap();
+    let path = t.url.strip_prefix("sqlite://").unwrap();
+    {
+        use std::io::{Seek, SeekFrom, Write};
+        let mut file = std::fs::OpenOptions::new().write(true).open(path).unwrap();
+        // The page's type byte: no B-tree page has type 0xff.
+        file.seek(SeekFrom::Start((root - 1) * page_size)).unwrap();
+        file.write_all(&[0xff]).unwrap();
+        file.sync_all().unwrap();
+    }
+    for full in [false, true] {
+        let outcome = db.integrity(full).await.unwrap();
+        let name = if full {
+            "integrity_check"
+        } else {
+            "quick_check"
+        };
+        let check = outcome.engine.iter().find(|c| c.name == name).unwrap();
+        assert!(!check.ok, "{full}: {check:?}");
+        // quick_check names the page; integrity_check stops at it (its index probes meet
+        // the damage), which is reported as its finding.
+        let said = if full {
+            "the check stopped: database disk image is malformed".to_string()
+        } else {
+            format!("page {root}: btreeInitPage()")
+        };
+        assert!(
+            check.problems.iter().any(|p| p.contains(&said)),
+            "{full}: {check:?}"
+        );
+        assert!(outcome.report.is_clean(), "{:?}", outcome.report);
+        assert!(!outcome.is_clean());
+    }
+}

@@ -351,13 +351,51 @@ const LOCATION_TOTALS_CHECK: (&str, &str) = (
      ORDER BY coalesce(t.location_id, e.location_id), coalesce(t.currency, e.currency)",
 );
 
-/// The single-column foreign keys of a SQLite file (every table but `locations`, whose
-/// parent keys the tree analysis checks), read to make the foreign-key check's statement.
+/// The single-column foreign keys of a SQLite file (of every table but the one bound, for
+/// `db integrity` `locations`, whose parent keys the tree analysis checks), read to make
+/// the foreign-key check's statement.
 const FOREIGN_KEYS_SQL: &str = "SELECT m.name AS child, f.\"from\" AS child_column, \
      f.\"table\" AS parent, f.\"to\" AS parent_column, \
      instr(upper(m.sql), 'WITHOUT ROWID') > 0 AS without_rowid \
      FROM sqlite_master m JOIN pragma_foreign_key_list(m.name) f \
-     WHERE m.type = 'table' AND m.name <> 'locations' ORDER BY m.name, f.id";
+     WHERE m.type = 'table' AND m.name <> $1 ORDER BY m.name, f.id";
+
+/// The foreign-key check's statement for the SQLite file of `conn`, every table but
+/// `except` (`""` for none): see [`foreign_key_check_sql`].
+pub(crate) async fn sqlite_foreign_key_check(
+    conn: &mut Conn,
+    except: &str,
+) -> Result<String, DbError> {
+    let query = diesel::sql_query(FOREIGN_KEYS_SQL).bind::<Text, _>(except.to_string());
+    let keys: Vec<ForeignKeyColumns> = db_run!(conn, |c| query.load(c).await)?;
+    Ok(foreign_key_check_sql(&keys))
+}
+
+/// The tables of a SQLite file that are B-trees of their own (the schema table included;
+/// a virtual table's rows live in its shadow tables, which are listed), by name:
+/// `quick_check` runs on `locations` and on all the others at once, on two connections of
+/// their own, so that the cores share the work (at 10^6 rows `quick_check('locations')`
+/// took 0.8 s, the others together 0.9 s, the whole file's check 3.9 s). Each table's check covers its indexes
+/// too; what the check of the whole file adds (pages used twice or never, the search
+/// index's contents against its rows) is `integrity_check`'s, with `--full`.
+const BTREE_TABLES_SQL: &str = "SELECT name AS v FROM sqlite_master \
+     WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' \
+     UNION ALL SELECT 'sqlite_schema' ORDER BY v";
+
+/// `quick_check` of each of `tables` in one statement (the lines of each table's check, in
+/// order). The table names are the file's own, quoted as SQL string literals.
+fn quick_check_sql(tables: &[String]) -> String {
+    let parts: Vec<String> = tables
+        .iter()
+        .map(|t| {
+            format!(
+                "SELECT quick_check AS v FROM pragma_quick_check('{}') WHERE quick_check <> 'ok'",
+                t.replace('\'', "''")
+            )
+        })
+        .collect();
+    parts.join(" UNION ALL ")
+}
 
 /// One foreign key as [`FOREIGN_KEYS_SQL`] reads it.
 #[derive(diesel::QueryableByName)]
@@ -405,8 +443,9 @@ fn foreign_key_check_sql(keys: &[ForeignKeyColumns]) -> String {
     parts.join(" UNION ALL ")
 }
 
-/// The engine's own checks: SQLite `quick_check` (`integrity_check` when `full`; the
-/// foreign-key check, made from the file's keys, is put first by `Database::engine_checks`); PostgreSQL invalid indexes and unvalidated constraints; on both, the kept
+/// The engine's own checks: on SQLite `integrity_check` when `full` (`quick_check` of
+/// each table otherwise, and the foreign-key check, both made from the file's schema by
+/// `Database::engine_checks`); PostgreSQL invalid indexes and unvalidated constraints; on both, the kept
 /// category counts and, when `full`, the kept location totals (every row recomputed from
 /// the items and the children's rows: seconds at 10^6 rows, as `integrity_check` is).
 fn engine_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'static str)> {
@@ -421,20 +460,13 @@ fn engine_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'st
 /// The checks of the engine itself, by backend (see [`engine_check_queries`]).
 fn engine_only_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'static str)> {
     match backend {
-        Backend::Sqlite => {
-            let mut v = vec![(
-                "quick_check",
-                "SELECT quick_check AS v FROM pragma_quick_check WHERE quick_check <> 'ok'",
-            )];
-            if full {
-                v.push((
-                    "integrity_check",
-                    "SELECT integrity_check AS v FROM pragma_integrity_check \
-                     WHERE integrity_check <> 'ok'",
-                ));
-            }
-            v
-        }
+        // Without `full`, `quick_check` runs table by table (see `Database::engine_checks`).
+        Backend::Sqlite if full => vec![(
+            "integrity_check",
+            "SELECT integrity_check AS v FROM pragma_integrity_check \
+             WHERE integrity_check <> 'ok'",
+        )],
+        Backend::Sqlite => Vec::new(),
         Backend::Postgres => vec![
             (
                 "invalid_indexes",
@@ -643,15 +675,27 @@ impl Database {
         if self.backend() == Backend::Sqlite {
             // Every table but locations, whose parent keys the tree analysis checks (see
             // `orphan_fk_line`).
-            let keys: Vec<ForeignKeyColumns> = self
-                .read(async |c| {
-                    let query = diesel::sql_query(FOREIGN_KEYS_SQL);
-                    Ok(db_run!(c, |c| query.load(c).await)?)
-                })
+            let fk = self
+                .read(async |c| sqlite_foreign_key_check(c, "locations").await)
                 .await?;
-            checks.insert(0, ("foreign_key_check", foreign_key_check_sql(&keys)));
+            checks.insert(0, ("foreign_key_check", fk));
+            if !full {
+                let tables: Vec<OneText> = self
+                    .read(async |c| {
+                        let query = diesel::sql_query(BTREE_TABLES_SQL);
+                        Ok(db_run!(c, |c| query.load(c).await)?)
+                    })
+                    .await?;
+                let (first, rest): (Vec<String>, Vec<String>) = tables
+                    .into_iter()
+                    .filter_map(|t| t.v)
+                    .partition(|t| t == "locations");
+                for group in [first, rest].iter().filter(|g| !g.is_empty()) {
+                    checks.push(("quick_check", quick_check_sql(group)));
+                }
+            }
         }
-        join_all(checks.iter().map(|(name, sql)| async move {
+        let done = join_all(checks.iter().map(|(name, sql)| async move {
             let rows: Vec<OneText> = if self.backend() == Backend::Sqlite {
                 // On a connection of its own: a pooled connection that last read the search
                 // index before another connection rewrote it keeps FTS5 state from then, and
@@ -659,7 +703,19 @@ impl Database {
                 // inverted index" that is not there (queries refresh the state; the check
                 // does not).
                 let mut conn = self.establish_sqlite().await?;
-                diesel::sql_query(sql.as_str()).load(&mut conn).await?
+                match diesel::sql_query(sql.as_str()).load(&mut conn).await {
+                    // A check that meets a damaged page it cannot step over stops there
+                    // (integrity_check does, where quick_check reports the page): that is
+                    // its finding, not a failure of `db integrity`.
+                    Err(diesel::result::Error::DatabaseError(_, info))
+                        if info.message().contains("malformed") =>
+                    {
+                        vec![OneText {
+                            v: Some(format!("the check stopped: {}", info.message())),
+                        }]
+                    }
+                    other => other?,
+                }
             } else {
                 self.read(async |c| {
                     let query = diesel::sql_query(sql.as_str());
@@ -674,7 +730,19 @@ impl Database {
                 problems,
             })
         }))
-        .await
+        .await?;
+        // The checks of one name (`quick_check` table by table) are reported as one.
+        let mut merged: Vec<EngineCheck> = Vec::new();
+        for check in done {
+            match merged.iter_mut().find(|m| m.name == check.name) {
+                Some(m) => {
+                    m.problems.extend(check.problems);
+                    m.ok = m.problems.is_empty();
+                }
+                None => merged.push(check),
+            }
+        }
+        Ok(merged)
     }
 
     /// Writes, reads back, changes and deletes a scratch location in one transaction;
