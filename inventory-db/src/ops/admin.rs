@@ -351,9 +351,9 @@ const LOCATION_TOTALS_CHECK: (&str, &str) = (
      ORDER BY coalesce(t.location_id, e.location_id), coalesce(t.currency, e.currency)",
 );
 
-/// The single-column foreign keys of a SQLite file (of every table but the one bound, for
-/// `db integrity` `locations`, whose parent keys the tree analysis checks), read to make
-/// the foreign-key check's statement.
+/// The single-column foreign keys of a SQLite file, of every table but the one bound as
+/// `$1` (`db integrity` leaves out `locations`, whose parent keys the tree analysis
+/// checks), read to make the foreign-key check's statement.
 const FOREIGN_KEYS_SQL: &str = "SELECT m.name AS child, f.\"from\" AS child_column, \
      f.\"table\" AS parent, f.\"to\" AS parent_column, \
      instr(upper(m.sql), 'WITHOUT ROWID') > 0 AS without_rowid \
@@ -375,9 +375,10 @@ pub(crate) async fn sqlite_foreign_key_check(
 /// a virtual table's rows live in its shadow tables, which are listed), by name:
 /// `quick_check` runs on `locations` and on all the others at once, on two connections of
 /// their own, so that the cores share the work (at 10^6 rows `quick_check('locations')`
-/// took 0.8 s, the others together 0.9 s, the whole file's check 3.9 s). Each table's check covers its indexes
-/// too; what the check of the whole file adds (pages used twice or never, the search
-/// index's contents against its rows) is `integrity_check`'s, with `--full`.
+/// took 0.8 s, the others together 0.9 s, the whole file's check 3.9 s). Each table's
+/// check covers its indexes too; what the check of the whole file adds (pages used twice
+/// or never, the search index's contents against its rows) is `integrity_check`'s, with
+/// `--full`.
 const BTREE_TABLES_SQL: &str = "SELECT name AS v FROM sqlite_master \
      WHERE type = 'table' AND sql NOT LIKE 'CREATE VIRTUAL TABLE%' \
      UNION ALL SELECT 'sqlite_schema' ORDER BY v";
@@ -445,9 +446,10 @@ fn foreign_key_check_sql(keys: &[ForeignKeyColumns]) -> String {
 
 /// The engine's own checks: on SQLite `integrity_check` when `full` (`quick_check` of
 /// each table otherwise, and the foreign-key check, both made from the file's schema by
-/// `Database::engine_checks`); PostgreSQL invalid indexes and unvalidated constraints; on both, the kept
-/// category counts and, when `full`, the kept location totals (every row recomputed from
-/// the items and the children's rows: seconds at 10^6 rows, as `integrity_check` is).
+/// `Database::engine_checks`); PostgreSQL invalid indexes and unvalidated constraints; on
+/// both, the kept category counts and, when `full`, the kept location totals (every row
+/// recomputed from the items and the children's rows: seconds at 10^6 rows, as
+/// `integrity_check` is).
 fn engine_check_queries(backend: Backend, full: bool) -> Vec<(&'static str, &'static str)> {
     let mut checks = engine_only_check_queries(backend, full);
     checks.push(CATEGORY_COUNTS_CHECK);
@@ -675,17 +677,17 @@ impl Database {
         if self.backend() == Backend::Sqlite {
             // Every table but locations, whose parent keys the tree analysis checks (see
             // `orphan_fk_line`).
-            let fk = self
-                .read(async |c| sqlite_foreign_key_check(c, "locations").await)
+            // Both statements are made from the schema, read in one go.
+            let (fk, tables) = self
+                .read(async |c| {
+                    let fk = sqlite_foreign_key_check(c, "locations").await?;
+                    let query = diesel::sql_query(BTREE_TABLES_SQL);
+                    let tables: Vec<OneText> = db_run!(c, |c| query.load(c).await)?;
+                    Ok((fk, tables))
+                })
                 .await?;
             checks.insert(0, ("foreign_key_check", fk));
             if !full {
-                let tables: Vec<OneText> = self
-                    .read(async |c| {
-                        let query = diesel::sql_query(BTREE_TABLES_SQL);
-                        Ok(db_run!(c, |c| query.load(c).await)?)
-                    })
-                    .await?;
                 let (first, rest): (Vec<String>, Vec<String>) = tables
                     .into_iter()
                     .filter_map(|t| t.v)
