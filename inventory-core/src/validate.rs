@@ -157,6 +157,20 @@ pub fn name_key(name: &str) -> String {
     folded(trimmed)
 }
 
+/// Whether `key` is [`name_key`] of `name`, without building the key when the name is
+/// ASCII (a check of every stored key reads a million of them).
+pub fn is_name_key_of(key: &str, name: &str) -> bool {
+    let trimmed = name.trim();
+    if trimmed.is_ascii() {
+        return trimmed.len() == key.len()
+            && trimmed
+                .bytes()
+                .zip(key.bytes())
+                .all(|(n, k)| n.to_ascii_lowercase() == k);
+    }
+    folded(trimmed) == key
+}
+
 /// The general rule behind [`name_key`], for text already trimmed.
 fn folded(trimmed: &str) -> String {
     trimmed.nfd().default_case_fold().nfc().collect()

@@ -2,8 +2,8 @@
 #![allow(clippy::unwrap_used)]
 
 use inventory_core::{
-    name_key, validate_description, validate_location_name, validate_name, LocationType,
-    ValidationError, DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,
+    is_name_key_of, name_key, validate_description, validate_location_name, validate_name,
+    LocationType, ValidationError, DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,
 };
 use proptest::prelude::*;
 use unicode_normalization::char::canonical_combining_class;
@@ -85,6 +85,14 @@ proptest! {
     fn name_key_is_idempotent(s in any_text()) {
         let key = name_key(&s);
         prop_assert_eq!(name_key(&key), key);
+    }
+
+    #[test]
+    fn is_name_key_of_agrees_with_name_key(s in any_text(), other in any_text()) {
+        let key = name_key(&s);
+        prop_assert!(is_name_key_of(&key, &s));
+        prop_assert_eq!(is_name_key_of(&name_key(&other), &s), name_key(&other) == key);
+        prop_assert_eq!(is_name_key_of(&s, &s), s == key);
     }
 
     #[test]

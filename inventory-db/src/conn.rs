@@ -254,6 +254,49 @@ impl Database {
         }
     }
 
+    /// On PostgreSQL, two connections each in a [`TxMode::Snapshot`] transaction that see
+    /// one and the same snapshot (the first exports it, the second imports it), for a read
+    /// too large for one connection's thread; end both with [`Database::end_snapshot`].
+    /// `None` on SQLite, and when the pool has no second connection to spare at once (the
+    /// caller then reads on one connection).
+    pub(crate) async fn snapshot_pair(&self) -> Result<Option<(Conn, Conn)>, DbError> {
+        if self.backend() != Backend::Postgres || self.options.max_size < 2 {
+            return Ok(None);
+        }
+        let mut first = self.conn().await?;
+        let Ok(Ok(mut second)) = tokio::time::timeout(SPARE_WAIT, self.conn()).await else {
+            return Ok(None);
+        };
+        first.begin(TxMode::Snapshot, self).await?;
+        let query = diesel::sql_query("SELECT pg_export_snapshot() AS v");
+        let row: crate::models::OneText =
+            db_run!(&mut first, |c| diesel_async::RunQueryDsl::get_result(
+                query, c
+            )
+            .await)?;
+        let snapshot = row.v.unwrap_or_default();
+        // The server's own identifier (hex digits and dashes), checked before it goes into
+        // the statement's text.
+        if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+            return Err(DbError::internal(
+                format!("PostgreSQL exported an unexpected snapshot id {snapshot:?}"),
+                None,
+            ));
+        }
+        second.begin(TxMode::Snapshot, self).await?;
+        batch(
+            &mut second,
+            &format!("SET TRANSACTION SNAPSHOT '{snapshot}'"),
+        )
+        .await?;
+        Ok(Some((first, second)))
+    }
+
+    /// Ends a read transaction of [`Database::snapshot_pair`] (it wrote nothing).
+    pub(crate) async fn end_snapshot(conn: &mut Conn) -> Result<(), DbError> {
+        conn.commit().await
+    }
+
     /// Runs `f` in a tree-write transaction made for filling emptied tables with many rows
     /// (restore, bulk load). On both engines the kept location totals are emptied first and
     /// computed from the loaded rows before the commit. On SQLite the connection also runs
@@ -357,6 +400,10 @@ const BULK_SETTINGS: [(&str, &str); 2] =
 /// rows in one transaction: large enough that the changed pages of the indexes stay in
 /// memory instead of spilling to the WAL before the commit (the default is 2 MiB).
 pub(crate) const LARGE_WRITE_CACHE: &str = "-65536";
+
+/// How long [`Database::snapshot_pair`] waits for a second connection before the read
+/// runs on one: long enough to open one to a server nearby, short next to the read.
+const SPARE_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
 
 /// SQLite's default page cache (2 MiB), for a statement whose sort must not grow with it.
 const DEFAULT_CACHE: &str = "-2000";
@@ -492,4 +539,46 @@ async fn finish_bulk(conn: &mut Conn, derived: Option<&Derived>) -> Result<(), D
         format!("the loaded rows break foreign keys: {}", lines.join("; ")),
         None,
     ))
+}
+
+#[cfg(all(test, feature = "testing"))]
+#[allow(clippy::unwrap_used, clippy::expect_used)]
+mod tests {
+    use super::*;
+
+    async fn locations(conn: &mut Conn) -> i64 {
+        let query = diesel::sql_query("SELECT count(*) AS n FROM locations");
+        let row: crate::models::Count =
+            db_run!(conn, |c| diesel_async::RunQueryDsl::get_result(query, c)
+                .await)
+            .unwrap();
+        row.n
+    }
+
+    /// Both connections of a pair see the state of the moment the first exported its
+    /// snapshot: a row committed after that is in neither (the second connection's first
+    /// query comes after the commit, so without the import it would see the row).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_snapshot_pair_sees_one_state() {
+        let test = crate::testing::postgres().await;
+        let db = &test.db;
+        let (mut first, mut second) = db.snapshot_pair().await.unwrap().expect("a pair");
+        db.execute_raw_for_tests(
+            "INSERT INTO locations (name, name_key, location_type) VALUES ('Late', 'late', 'HOUSE')",
+        )
+        .await
+        .unwrap();
+        assert_eq!(locations(&mut first).await, 0);
+        assert_eq!(locations(&mut second).await, 0);
+        Database::end_snapshot(&mut first).await.unwrap();
+        Database::end_snapshot(&mut second).await.unwrap();
+        assert_eq!(locations(&mut second).await, 1);
+    }
+
+    /// SQLite has no shared snapshots: its reads run on one connection.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn sqlite_gives_no_snapshot_pair() {
+        let test = crate::testing::sqlite().await;
+        assert!(test.db.snapshot_pair().await.unwrap().is_none());
+    }
 }

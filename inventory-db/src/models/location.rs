@@ -8,9 +8,10 @@ use diesel_async::RunQueryDsl;
 use inventory_core::{LocationId, LocationType};
 use serde::Serialize;
 
-use crate::conn::{db_load, db_run, Conn, Dialect};
+use crate::conn::{db_load, db_run, Conn, Dialect, TxMode};
 use crate::error::{DbError, Entity};
 use crate::models::{id_list, Cached, Count, Stamp, UNLIMITED_DEPTH};
+use crate::pool::Database;
 use crate::schema::locations::{self, dsl as l};
 
 /// A row of `locations` (what queries read, restores insert and backups write).
@@ -333,34 +334,12 @@ impl LocationRecord {
         }
         let Some(id) = root else {
             let mut all: Vec<OutlineRow> = Vec::new();
-            let mut after = i64::MIN;
-            loop {
-                // Columns by position (`Queryable`): a row read by name looks every column
-                // up by its name, which costs a quarter of a whole-table read.
-                let query = l::locations
-                    .select((
-                        l::id,
-                        l::name,
-                        l::description,
-                        l::location_type,
-                        l::parent_id,
-                        l::created_at,
-                        l::updated_at,
-                        l::name_key,
-                    ))
-                    .filter(l::id.gt(after))
-                    .order(l::id)
-                    .limit(TREE_PAGE);
-                let page: Vec<OutlineRow> = db_load!(conn, query)?;
-                let done = (page.len() as i64) < TREE_PAGE;
-                if let Some(last) = page.last() {
-                    after = last.id;
-                }
+            pages_of(conn, outline_page, i64::MIN, i64::MAX, &mut |page| {
                 all.extend(page);
-                if done {
-                    return Ok(all);
-                }
-            }
+                Ok(())
+            })
+            .await?;
+            return Ok(all);
         };
         let query = Cached(
             diesel::sql_query(include_str!("../sql/subtree.sql"))
@@ -386,25 +365,172 @@ impl LocationRecord {
     /// otherwise hold the whole table at once, as text).
     pub(crate) async fn each_tree_columns(
         conn: &mut Conn,
-        mut f: impl FnMut(Vec<TreeColumns>) -> Result<(), DbError>,
+        mut f: impl FnMut(Vec<TreeColumns>) -> Result<(), DbError> + Send,
     ) -> Result<(), DbError> {
-        let mut after = i64::MIN;
-        loop {
-            let query = l::locations
-                .select((l::id, l::parent_id, l::location_type, l::name, l::name_key))
-                .filter(l::id.gt(after))
-                .order(l::id)
-                .limit(TREE_PAGE);
-            let page: Vec<TreeColumns> = db_load!(conn, query)?;
-            let done = (page.len() as i64) < TREE_PAGE;
-            if let Some(last) = page.last() {
-                after = last.0;
-            }
-            f(page)?;
-            if done {
-                return Ok(());
-            }
+        pages_of(conn, tree_columns_page, i64::MIN, i64::MAX, &mut f).await
+    }
+}
+
+/// A row of a whole-table read, which pages by its id.
+pub(crate) trait Keyed {
+    /// The row's id.
+    fn key(&self) -> i64;
+}
+
+impl Keyed for TreeColumns {
+    fn key(&self) -> i64 {
+        self.0
+    }
+}
+
+impl Keyed for OutlineRow {
+    fn key(&self) -> i64 {
+        self.id
+    }
+}
+
+/// The rows of one page of a whole-table read: ids in `(after, upto]`, by id,
+/// [`TREE_PAGE`] at most.
+pub(crate) type PageFn<R> = for<'c> fn(
+    &'c mut Conn,
+    i64,
+    i64,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<R>, DbError>> + Send + 'c>,
+>;
+
+/// [`PageFn`] of every column (`OutlineRow`). Columns by position (`Queryable`): a row
+/// read by name looks every column up by its name, which costs a quarter of a whole-table
+/// read.
+pub(crate) fn outline_page(
+    conn: &mut Conn,
+    after: i64,
+    upto: i64,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<OutlineRow>, DbError>> + Send + '_>,
+> {
+    Box::pin(async move {
+        let query = l::locations
+            .select((
+                l::id,
+                l::name,
+                l::description,
+                l::location_type,
+                l::parent_id,
+                l::created_at,
+                l::updated_at,
+                l::name_key,
+            ))
+            .filter(l::id.gt(after))
+            .filter(l::id.le(upto))
+            .order(l::id)
+            .limit(TREE_PAGE);
+        Ok(db_load!(conn, query)?)
+    })
+}
+
+/// [`PageFn`] of the tree columns ([`TreeColumns`]).
+pub(crate) fn tree_columns_page(
+    conn: &mut Conn,
+    after: i64,
+    upto: i64,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<TreeColumns>, DbError>> + Send + '_>,
+> {
+    Box::pin(async move {
+        let query = l::locations
+            .select((l::id, l::parent_id, l::location_type, l::name, l::name_key))
+            .filter(l::id.gt(after))
+            .filter(l::id.le(upto))
+            .order(l::id)
+            .limit(TREE_PAGE);
+        Ok(db_load!(conn, query)?)
+    })
+}
+
+/// The rows with ids in `(after, upto]`, read on `conn` by `page` and handed to `f` a page
+/// at a time, by id.
+async fn pages_of<R: Keyed>(
+    conn: &mut Conn,
+    page: PageFn<R>,
+    mut after: i64,
+    upto: i64,
+    f: &mut (impl FnMut(Vec<R>) -> Result<(), DbError> + Send),
+) -> Result<(), DbError> {
+    loop {
+        let rows = page(conn, after, upto).await?;
+        let done = (rows.len() as i64) < TREE_PAGE;
+        if let Some(last) = rows.last() {
+            after = last.key();
         }
+        f(rows)?;
+        if done {
+            return Ok(());
+        }
+    }
+}
+
+/// Every location row, by id, read by `page` in one snapshot, each page turned by `each`
+/// into what `f` is handed, page by page. On PostgreSQL, when the pool spares a second
+/// connection, the ids are read in two halves at once, the upper half in a task of its
+/// own (which also runs `each` on its pages) on a connection that shares the first one's
+/// snapshot: the rows of a whole-table read cost the client more to decode than the
+/// server to send, and so each half is decoded on its own thread. Otherwise one connection
+/// reads them all.
+pub(crate) async fn each_row<R: Keyed + Send + 'static, U: Send + 'static>(
+    db: &Database,
+    page: PageFn<R>,
+    each: fn(Vec<R>) -> Result<U, DbError>,
+    mut f: impl FnMut(U) -> Result<(), DbError> + Send,
+) -> Result<(), DbError> {
+    let Some((mut low, mut high)) = db.snapshot_pair().await? else {
+        return db
+            .transaction(TxMode::Snapshot, async |c| {
+                pages_of(c, page, i64::MIN, i64::MAX, &mut |rows| f(each(rows)?)).await
+            })
+            .await;
+    };
+    let (first, last) = id_bounds(&mut low).await?;
+    // Halfway, without overflow whatever the ids.
+    let middle = ((i128::from(first) + i128::from(last)) / 2) as i64;
+    let mut upper = AbortOnDrop(tokio::spawn(async move {
+        let mut pages = Vec::new();
+        pages_of(&mut high, page, middle, i64::MAX, &mut |rows| {
+            pages.push(each(rows)?);
+            Ok(())
+        })
+        .await?;
+        Database::end_snapshot(&mut high).await?;
+        Ok::<_, DbError>(pages)
+    }));
+    pages_of(&mut low, page, i64::MIN, middle, &mut |rows| f(each(rows)?)).await?;
+    Database::end_snapshot(&mut low).await?;
+    let pages = (&mut upper.0).await.map_err(|e| {
+        DbError::internal(
+            "the read of the upper half of the locations stopped",
+            Some(Box::new(e) as _),
+        )
+    })??;
+    for done in pages {
+        f(done)?;
+    }
+    Ok(())
+}
+
+/// The smallest and largest location id (0 and 0 when there is none).
+async fn id_bounds(conn: &mut Conn) -> Result<(i64, i64), DbError> {
+    let query = l::locations.select((diesel::dsl::min(l::id), diesel::dsl::max(l::id)));
+    let (first, last): (Option<i64>, Option<i64>) = db_run!(conn, |c| query.get_result(c).await)?;
+    Ok((first.unwrap_or(0), last.unwrap_or(0)))
+}
+
+/// A spawned task that is stopped when its handle is dropped (its caller gave up or
+/// failed), instead of running on unobserved.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 

@@ -7,7 +7,7 @@ use diesel::sql_types::{Bool, Text};
 use diesel::QueryableByName;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use inventory_core::{
-    analyze, best_effort_paths, name_key, IntegrityReport, LocationId, LocationRow,
+    analyze, best_effort_paths, is_name_key_of, name_key, IntegrityReport, LocationId, LocationRow,
 };
 use serde::Serialize;
 
@@ -15,7 +15,7 @@ use crate::config::Backend;
 use crate::conn::{db_run, Conn, Dialect, TxMode};
 use crate::error::DbError;
 use crate::models::category::Category;
-use crate::models::location::LocationRecord;
+use crate::models::location::{each_row, tree_columns_page, LocationRecord, TreeColumns};
 use crate::models::user::UserRecord;
 use crate::models::{Count, OneText};
 use crate::ops::backup::table_names as data_tables;
@@ -196,44 +196,55 @@ async fn present_tables(conn: &mut Conn) -> Result<Vec<String>, DbError> {
     Ok(rows.into_iter().map(|r| r.name).collect())
 }
 
-/// Every location as a core row, read a page at a time, with the rows whose stored name
-/// key is not the key of their name (left by an interrupted upgrade, or written by another
-/// program: they escape the uniqueness check). The keys are compared as each page comes
-/// and not kept.
+/// Every location as a core row, read a page at a time in one snapshot (on PostgreSQL in
+/// two halves at once: see [`each_row`]), with the rows whose stored name key is not the
+/// key of their name (left by an interrupted upgrade, or written by another program: they
+/// escape the uniqueness check). The keys are compared as each page comes and not kept.
 async fn tree_rows_and_stale_keys(
-    conn: &mut Conn,
+    db: &Database,
 ) -> Result<(Vec<LocationRow>, Vec<String>), DbError> {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    LocationRecord::each_tree_columns(conn, |page| {
-        rows.reserve(page.len());
-        for (id, parent_id, kind, name, key) in page {
-            if name_key(&name) != key {
-                problems.push(format!("location #{id} \"{name}\" has a stale name key"));
-            }
-            rows.push(LocationRow {
-                id,
-                parent_id,
-                location_type: kind
-                    .parse()
-                    .map_err(|e| DbError::corrupt(format!("location {id} has a bad type: {e}")))?,
-                name,
-            });
-        }
+    each_row(db, tree_columns_page, core_rows, |(page, stale)| {
+        rows.extend(page);
+        problems.extend(stale);
         Ok(())
     })
     .await?;
-    for (id, name, key) in Category::keys(conn).await? {
-        if name_key(&name) != key {
+    let (categories, users) = db
+        .read(async |c| Ok((Category::keys(c).await?, UserRecord::keys(c).await?)))
+        .await?;
+    for (id, name, key) in categories {
+        if !is_name_key_of(&key, &name) {
             problems.push(format!("category #{id} \"{name}\" has a stale name key"));
         }
     }
-    for (id, name, key) in UserRecord::keys(conn).await? {
-        if name_key(&name) != key {
+    for (id, name, key) in users {
+        if !is_name_key_of(&key, &name) {
             problems.push(format!("user #{id} \"{name}\" has a stale name key"));
         }
     }
     Ok((rows, problems))
+}
+
+/// One page of tree columns as core rows, with a line for each stale name key.
+fn core_rows(page: Vec<TreeColumns>) -> Result<(Vec<LocationRow>, Vec<String>), DbError> {
+    let mut rows = Vec::with_capacity(page.len());
+    let mut stale = Vec::new();
+    for (id, parent_id, kind, name, key) in page {
+        if !is_name_key_of(&key, &name) {
+            stale.push(format!("location #{id} \"{name}\" has a stale name key"));
+        }
+        rows.push(LocationRow {
+            id,
+            parent_id,
+            location_type: kind
+                .parse()
+                .map_err(|e| DbError::corrupt(format!("location {id} has a bad type: {e}")))?,
+            name,
+        });
+    }
+    Ok((rows, stale))
 }
 
 /// Runs the futures concurrently; their results in order, or the first error.
@@ -618,10 +629,7 @@ impl Database {
     /// table, plus the name-key check and the engine's own checks, which run beside the
     /// read on another connection.
     pub async fn integrity(&self, full: bool) -> Result<IntegrityOutcome, DbError> {
-        let (read, engine) = tokio::join!(
-            self.read(async |c| tree_rows_and_stale_keys(c).await),
-            self.engine_checks(full)
-        );
+        let (read, engine) = tokio::join!(tree_rows_and_stale_keys(self), self.engine_checks(full));
         let (rows, stale) = read?;
         let mut engine = engine?;
         let report = analyze(&rows, &self.rules);

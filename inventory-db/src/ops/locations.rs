@@ -17,8 +17,9 @@ use crate::conn::{Conn, TxMode};
 use crate::error::{DbError, Entity, Key};
 use crate::models::item::{ItemRecord, ItemsOnDelete};
 use crate::models::location::{
-    ChainRow, DeleteOutcome, Location, LocationChanges, LocationDetail, LocationFilter,
-    LocationRecord, LocationSummary, NewLocation, Outline, OutlineNode, OutlineRow, TreeNode,
+    each_row, outline_page, ChainRow, DeleteOutcome, Location, LocationChanges, LocationDetail,
+    LocationFilter, LocationRecord, LocationSummary, NewLocation, Outline, OutlineNode, OutlineRow,
+    TreeNode,
 };
 use crate::models::totals::{self, Changes};
 use crate::models::{now, Page, PageRequest};
@@ -438,6 +439,16 @@ pub async fn outline(
         None => None,
     };
     let rows = LocationRecord::subtree(conn, root, max_depth).await?;
+    outline_of(rows, max_depth, top_parent_path)
+}
+
+/// The outline of `rows` (a subtree, or every root's tree, in any order), `max_depth`
+/// levels deep; `top_parent_path` is the full path of the top's parent.
+fn outline_of(
+    rows: Vec<OutlineRow>,
+    max_depth: Option<u32>,
+    top_parent_path: Option<String>,
+) -> Result<Outline, DbError> {
     let keys: Vec<(LocationId, Option<LocationId>, &str)> = rows
         .iter()
         .map(|r| (r.id, r.parent_id, r.name_key.as_str()))
@@ -597,6 +608,16 @@ impl Database {
         root: Option<LocationId>,
         max_depth: Option<u32>,
     ) -> Result<Outline, DbError> {
+        if let (None, None) = (root, max_depth) {
+            // Every row: on PostgreSQL read in two halves at once (see `each_row`).
+            let mut rows: Vec<OutlineRow> = Vec::new();
+            each_row(self, outline_page, Ok, |page| {
+                rows.extend(page);
+                Ok(())
+            })
+            .await?;
+            return outline_of(rows, None, None);
+        }
         self.transaction(TxMode::Snapshot, async |c| {
             outline(c, root, max_depth).await
         })
