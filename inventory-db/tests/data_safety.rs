@@ -408,6 +408,31 @@ backend_tests! {
 // 3. User creation races and removal by name key.
 
 backend_tests! {
+    async fn stale_keys_that_are_the_lower_case_of_their_names_are_reported(db: &Database) {
+        // The integrity read gets a stored key only where it is not the name with its ASCII
+        // letters lower-cased; these keys are exactly that and still wrong.
+        db.execute_raw_for_tests(
+            "INSERT INTO locations (id, name, name_key, location_type, parent_id) VALUES \
+             (1, ' Attic ', ' attic ', 'HOUSE', NULL), (2, '\u{c4}RMEL', '\u{c4}rmel', 'HOUSE', NULL), \
+             (3, 'K\u{fc}che', 'k\u{fc}che', 'HOUSE', NULL), (4, 'Kitchen', 'kitchen', 'HOUSE', NULL), \
+             (5, 'Hall', 'HALL', 'ROOM', 4);",
+        )
+        .await
+        .unwrap();
+        let outcome = db.integrity(false).await.unwrap();
+        let keys = outcome.engine.iter().find(|c| c.name == "name_keys").unwrap();
+        assert_eq!(
+            keys.problems,
+            [
+                "location #1 \" Attic \" has a stale name key",
+                "location #2 \"\u{c4}RMEL\" has a stale name key",
+                "location #5 \"Hall\" has a stale name key",
+            ]
+        );
+        assert_eq!(outcome.report.rows, 5);
+        assert!(outcome.report.type_violations.is_empty());
+    }
+
     async fn concurrent_creations_of_one_user_name_key_let_exactly_one_succeed(db: &Database) {
         for round in 0..3 {
             let tasks = ["Ärger1", "ärger1"].map(|name| {

@@ -448,6 +448,86 @@ pub(crate) fn tree_columns_page(
     })
 }
 
+/// [`PageFn`] of the columns the integrity check reads ([`CheckedColumns`]). The type
+/// comes as its position in [`LocationType::ALL`], and its text only when it is none of
+/// those names; the stored name key comes only where it is not the name with its ASCII
+/// letters lower-cased (which is the key of most names), and is compared with that where
+/// it does not come. Decoding the rows is most of a whole-table read: a text column left
+/// out is an allocation less per row.
+pub(crate) fn checked_columns_page(
+    conn: &mut Conn,
+    after: i64,
+    upto: i64,
+) -> std::pin::Pin<
+    Box<dyn std::future::Future<Output = Result<Vec<CheckedColumns>, DbError>> + Send + '_>,
+> {
+    Box::pin(async move {
+        let kind = sql::<diesel::sql_types::Nullable<Integer>>(TYPE_POSITION);
+        let odd_kind = sql::<diesel::sql_types::Nullable<Text>>(ODD_TYPE);
+        let key = sql::<diesel::sql_types::Nullable<Text>>(UNLIKE_KEY.sql(conn));
+        let query = l::locations
+            .select((l::id, l::parent_id, kind, odd_kind, l::name, key))
+            .filter(l::id.gt(after))
+            .filter(l::id.le(upto))
+            .order(l::id)
+            .limit(TREE_PAGE);
+        Ok(db_load!(conn, query)?)
+    })
+}
+
+/// A stored type's position in [`LocationType::ALL`] (`NULL` for any other text).
+const TYPE_POSITION: &str = "CASE location_type WHEN 'HOUSE' THEN 0 WHEN 'ROOM' THEN 1 \
+     WHEN 'CONTAINER' THEN 2 WHEN 'SHELF' THEN 3 END";
+
+/// A stored type that [`TYPE_POSITION`] does not know, as stored (`NULL` otherwise).
+const ODD_TYPE: &str = "CASE WHEN location_type IN ('HOUSE', 'ROOM', 'CONTAINER', 'SHELF') \
+     THEN NULL ELSE location_type END";
+
+/// The stored name key where it differs from the name with only its ASCII letters
+/// lower-cased: `lower` does exactly that on SQLite (built without ICU) and, under the "C"
+/// collation, on PostgreSQL.
+const UNLIKE_KEY: Dialect = Dialect {
+    postgres: "NULLIF(name_key, lower(name COLLATE \"C\"))",
+    sqlite: "NULLIF(name_key, lower(name))",
+};
+
+/// `(id, parent_id, type position, type text if it has none, name, name key unless it is
+/// the ASCII lower case of the name)` of one row: see [`checked_columns_page`].
+pub(crate) type CheckedColumns = (
+    i64,
+    Option<i64>,
+    Option<i32>,
+    Option<String>,
+    String,
+    Option<String>,
+);
+
+impl Keyed for CheckedColumns {
+    fn key(&self) -> i64 {
+        self.0
+    }
+}
+
+impl LocationRecord {
+    /// The type of a row of [`checked_columns_page`].
+    pub(crate) fn checked_type(
+        id: i64,
+        position: Option<i32>,
+        text: Option<&str>,
+    ) -> Result<LocationType, DbError> {
+        let known = position
+            .and_then(|p| usize::try_from(p).ok())
+            .and_then(|p| LocationType::ALL.get(p).copied());
+        match (known, text) {
+            (Some(kind), _) => Ok(kind),
+            (None, text) => text
+                .unwrap_or_default()
+                .parse()
+                .map_err(|e| DbError::corrupt(format!("location {id} has a bad type: {e}"))),
+        }
+    }
+}
+
 /// The rows with ids in `(after, upto]`, read on `conn` by `page` and handed to `f` a page
 /// at a time, by id.
 async fn pages_of<R: Keyed>(

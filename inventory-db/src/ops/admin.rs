@@ -15,7 +15,7 @@ use crate::config::Backend;
 use crate::conn::{db_run, Conn, Dialect, TxMode};
 use crate::error::DbError;
 use crate::models::category::Category;
-use crate::models::location::{each_row, tree_columns_page, LocationRecord, TreeColumns};
+use crate::models::location::{checked_columns_page, each_row, CheckedColumns, LocationRecord};
 use crate::models::user::UserRecord;
 use crate::models::{Count, OneText};
 use crate::ops::backup::table_names as data_tables;
@@ -205,7 +205,7 @@ async fn tree_rows_and_stale_keys(
 ) -> Result<(Vec<LocationRow>, Vec<String>), DbError> {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    each_row(db, tree_columns_page, core_rows, |(page, stale)| {
+    each_row(db, checked_columns_page, core_rows, |(page, stale)| {
         rows.extend(page);
         problems.extend(stale);
         Ok(())
@@ -227,20 +227,25 @@ async fn tree_rows_and_stale_keys(
     Ok((rows, problems))
 }
 
-/// One page of tree columns as core rows, with a line for each stale name key.
-fn core_rows(page: Vec<TreeColumns>) -> Result<(Vec<LocationRow>, Vec<String>), DbError> {
+/// One page of the integrity check's columns as core rows, with a line for each stale
+/// name key.
+fn core_rows(page: Vec<CheckedColumns>) -> Result<(Vec<LocationRow>, Vec<String>), DbError> {
     let mut rows = Vec::with_capacity(page.len());
     let mut stale = Vec::new();
-    for (id, parent_id, kind, name, key) in page {
-        if !is_name_key_of(&key, &name) {
+    for (id, parent_id, position, odd_type, name, key) in page {
+        let fresh = match &key {
+            Some(key) => is_name_key_of(key, &name),
+            // The stored key is the name with its ASCII letters lower-cased.
+            None if name.is_ascii() => name.trim().len() == name.len(),
+            None => is_name_key_of(&name.to_ascii_lowercase(), &name),
+        };
+        if !fresh {
             stale.push(format!("location #{id} \"{name}\" has a stale name key"));
         }
         rows.push(LocationRow {
             id,
             parent_id,
-            location_type: kind
-                .parse()
-                .map_err(|e| DbError::corrupt(format!("location {id} has a bad type: {e}")))?,
+            location_type: LocationRecord::checked_type(id, position, odd_type.as_deref())?,
             name,
         });
     }
