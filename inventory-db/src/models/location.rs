@@ -401,7 +401,7 @@ pub(crate) type PageFn<R> = for<'c> fn(
 
 /// [`PageFn`] of every column (`OutlineRow`). Columns by position (`Queryable`): a row
 /// read by name looks every column up by its name, which costs a quarter of a whole-table
-/// read.
+/// read; the type as its position, which needs no allocation.
 pub(crate) fn outline_page(
     conn: &mut Conn,
     after: i64,
@@ -415,7 +415,8 @@ pub(crate) fn outline_page(
                 l::id,
                 l::name,
                 l::description,
-                l::location_type,
+                sql::<diesel::sql_types::Nullable<Integer>>(TYPE_POSITION),
+                sql::<diesel::sql_types::Nullable<Text>>(ODD_TYPE),
                 l::parent_id,
                 l::created_at,
                 l::updated_at,
@@ -614,7 +615,8 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
-/// One row of an outline read: every column, the timestamps read by [`Stamp`].
+/// One row of an outline read: every column, the type as its position (as
+/// [`checked_columns_page`] reads it), the timestamps read by [`Stamp`].
 #[derive(Debug, Queryable, QueryableByName)]
 pub(crate) struct OutlineRow {
     #[diesel(sql_type = BigInt)]
@@ -623,8 +625,12 @@ pub(crate) struct OutlineRow {
     pub name: String,
     #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
     pub description: Option<String>,
-    #[diesel(sql_type = Text)]
-    pub location_type: String,
+    /// The type's position in [`LocationType::ALL`] (see [`LocationRecord::checked_type`]).
+    #[diesel(sql_type = diesel::sql_types::Nullable<Integer>)]
+    pub kind: Option<i32>,
+    /// The stored type, where it has no position.
+    #[diesel(sql_type = diesel::sql_types::Nullable<Text>)]
+    pub odd_kind: Option<String>,
     #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
     pub parent_id: Option<i64>,
     #[diesel(sql_type = diesel::sql_types::Timestamp)]

@@ -461,10 +461,7 @@ fn outline_of(
         let Some(r) = slots[i].take() else {
             continue;
         };
-        let location_type = r
-            .location_type
-            .parse()
-            .map_err(|e| DbError::corrupt(format!("location {} has a bad type: {e}", r.id)))?;
+        let location_type = LocationRecord::checked_type(r.id, r.kind, r.odd_kind.as_deref())?;
         nodes.push(OutlineNode {
             depth,
             id: r.id,
