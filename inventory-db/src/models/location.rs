@@ -49,6 +49,38 @@ const CHAINS: Dialect = Dialect {
     sqlite: include_str!("../sql/sqlite/chains.sql"),
 };
 
+/// A stored type's position in [`LocationType::ALL`] (`NULL` for any other text), as SQL
+/// text (a macro, so that [`outline_walk!`] can build on it).
+macro_rules! type_position_sql {
+    () => {
+        "CASE location_type WHEN 'HOUSE' THEN 0 WHEN 'ROOM' THEN 1 \
+         WHEN 'CONTAINER' THEN 2 WHEN 'SHELF' THEN 3 END"
+    };
+}
+
+/// A stored type that [`type_position_sql!`] does not know, as stored (`NULL` otherwise).
+macro_rules! odd_type_sql {
+    () => {
+        "CASE WHEN location_type IN ('HOUSE', 'ROOM', 'CONTAINER', 'SHELF') \
+         THEN NULL ELSE location_type END"
+    };
+}
+
+/// The walk of the `.sql` file `$file` (a recursive `sub` carrying every column and the
+/// depth) with the columns of an [`OutlineRow`] selected from it.
+macro_rules! outline_walk {
+    ($file:literal) => {
+        concat!(
+            include_str!($file),
+            "\nSELECT id, name, description, ",
+            type_position_sql!(),
+            " AS kind, ",
+            odd_type_sql!(),
+            " AS odd_kind, parent_id, created_at, updated_at, name_key, depth FROM sub"
+        )
+    };
+}
+
 /// The sibling-name index's parent expression, written as in the index so that both
 /// engines use it.
 fn parent_key() -> diesel::expression::SqlLiteral<BigInt> {
@@ -328,7 +360,7 @@ impl LocationRecord {
         });
         if let (None, Some(_)) = (root, max_depth) {
             let query = Cached(
-                diesel::sql_query(include_str!("../sql/forest.sql")).bind::<Integer, _>(depth),
+                diesel::sql_query(outline_walk!("../sql/forest.sql")).bind::<Integer, _>(depth),
             );
             return Ok(db_load!(conn, query)?);
         }
@@ -342,7 +374,7 @@ impl LocationRecord {
             return Ok(all);
         };
         let query = Cached(
-            diesel::sql_query(include_str!("../sql/subtree.sql"))
+            diesel::sql_query(outline_walk!("../sql/subtree.sql"))
                 .bind::<BigInt, _>(id)
                 .bind::<Integer, _>(depth),
         );
@@ -476,13 +508,10 @@ pub(crate) fn checked_columns_page(
     })
 }
 
-/// A stored type's position in [`LocationType::ALL`] (`NULL` for any other text).
-const TYPE_POSITION: &str = "CASE location_type WHEN 'HOUSE' THEN 0 WHEN 'ROOM' THEN 1 \
-     WHEN 'CONTAINER' THEN 2 WHEN 'SHELF' THEN 3 END";
-
-/// A stored type that [`TYPE_POSITION`] does not know, as stored (`NULL` otherwise).
-const ODD_TYPE: &str = "CASE WHEN location_type IN ('HOUSE', 'ROOM', 'CONTAINER', 'SHELF') \
-     THEN NULL ELSE location_type END";
+/// [`type_position_sql!`] as a constant.
+const TYPE_POSITION: &str = type_position_sql!();
+/// [`odd_type_sql!`] as a constant.
+const ODD_TYPE: &str = odd_type_sql!();
 
 /// The stored name key where it differs from the name with only its ASCII letters
 /// lower-cased: `lower` does exactly that on SQLite (built without ICU) and, under the "C"

@@ -1,5 +1,6 @@
 -- A location and its descendants down to a depth limit ($2), with each row's depth and
--- its type as its position in `LocationType::ALL` (the text only for another value). The
+-- its type as its position in `LocationType::ALL` (the text only for another value): the
+-- program appends the SELECT from `sub` (`outline_walk!` in models/location.rs). The
 -- walk carries every column, so that no join back to `locations` follows it (SQLite's
 -- planner would otherwise scan the whole table and probe the walk with a Bloom filter).
 WITH RECURSIVE sub (id, name, description, location_type, parent_id, created_at, updated_at, name_key, depth) AS (
@@ -12,10 +13,3 @@ WITH RECURSIVE sub (id, name, description, location_type, parent_id, created_at,
     JOIN locations l ON l.parent_id = s.id
     WHERE s.depth < $2
 )
-SELECT id, name, description,
-       CASE location_type WHEN 'HOUSE' THEN 0 WHEN 'ROOM' THEN 1 WHEN 'CONTAINER' THEN 2
-           WHEN 'SHELF' THEN 3 END AS kind,
-       CASE WHEN location_type IN ('HOUSE', 'ROOM', 'CONTAINER', 'SHELF') THEN NULL
-           ELSE location_type END AS odd_kind,
-       parent_id, created_at, updated_at, name_key, depth
-FROM sub
