@@ -257,8 +257,8 @@ impl Database {
     /// On PostgreSQL, two connections each in a [`TxMode::Snapshot`] transaction that see
     /// one and the same snapshot (the first exports it, the second imports it), for a read
     /// too large for one connection's thread; end both with [`Database::end_snapshot`].
-    /// `None` on SQLite, and when the pool has no second connection to spare at once (the
-    /// caller then reads on one connection).
+    /// `None` on SQLite, when the pool has no second connection to spare at once, and when
+    /// the server cannot share a snapshot (the caller then reads on one connection).
     pub(crate) async fn snapshot_pair(&self) -> Result<Option<(Conn, Conn)>, DbError> {
         if self.backend() != Backend::Postgres || self.options.max_size < 2 {
             return Ok(None);
@@ -267,29 +267,17 @@ impl Database {
         let Ok(Ok(mut second)) = tokio::time::timeout(SPARE_WAIT, self.conn()).await else {
             return Ok(None);
         };
-        first.begin(TxMode::Snapshot, self).await?;
-        let query = diesel::sql_query("SELECT pg_export_snapshot() AS v");
-        let row: crate::models::OneText =
-            db_run!(&mut first, |c| diesel_async::RunQueryDsl::get_result(
-                query, c
-            )
-            .await)?;
-        let snapshot = row.v.unwrap_or_default();
-        // The server's own identifier (hex digits and dashes), checked before it goes into
-        // the statement's text.
-        if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
-            return Err(DbError::internal(
-                format!("PostgreSQL exported an unexpected snapshot id {snapshot:?}"),
-                None,
-            ));
+        // A server that cannot share a snapshot (a standby, a pooler in transaction mode)
+        // refuses here: the read then runs on one connection, which reports any failure
+        // of the server itself. The two connections, left in their transactions, are
+        // discarded.
+        match share_snapshot(self, &mut first, &mut second).await {
+            Ok(()) => Ok(Some((first, second))),
+            Err(e) => {
+                tracing::debug!(error = %e, "no shared snapshot; reading on one connection");
+                Ok(None)
+            }
         }
-        second.begin(TxMode::Snapshot, self).await?;
-        batch(
-            &mut second,
-            &format!("SET TRANSACTION SNAPSHOT '{snapshot}'"),
-        )
-        .await?;
-        Ok(Some((first, second)))
     }
 
     /// Ends a read transaction of [`Database::snapshot_pair`] (it wrote nothing).
@@ -400,6 +388,27 @@ const BULK_SETTINGS: [(&str, &str); 2] =
 /// rows in one transaction: large enough that the changed pages of the indexes stay in
 /// memory instead of spilling to the WAL before the commit (the default is 2 MiB).
 pub(crate) const LARGE_WRITE_CACHE: &str = "-65536";
+
+/// Begins a snapshot transaction on `first`, exports its snapshot, and begins `second` in
+/// that same snapshot.
+async fn share_snapshot(db: &Database, first: &mut Conn, second: &mut Conn) -> Result<(), DbError> {
+    first.begin(TxMode::Snapshot, db).await?;
+    let query = diesel::sql_query("SELECT pg_export_snapshot() AS v");
+    let row: crate::models::OneText =
+        db_run!(first, |c| diesel_async::RunQueryDsl::get_result(query, c)
+            .await)?;
+    let snapshot = row.v.unwrap_or_default();
+    // The server's own identifier (hex digits and dashes), checked before it goes into the
+    // statement's text.
+    if snapshot.is_empty() || !snapshot.chars().all(|c| c.is_ascii_hexdigit() || c == '-') {
+        return Err(DbError::internal(
+            format!("PostgreSQL exported an unexpected snapshot id {snapshot:?}"),
+            None,
+        ));
+    }
+    second.begin(TxMode::Snapshot, db).await?;
+    batch(second, &format!("SET TRANSACTION SNAPSHOT '{snapshot}'")).await
+}
 
 /// How long [`Database::snapshot_pair`] waits for a second connection before the read
 /// runs on one: long enough to open one to a server nearby, short next to the read.
