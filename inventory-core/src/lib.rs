@@ -29,6 +29,6 @@ pub use tree::{
 };
 pub use user::{validate_password, validate_username, Permission, Role, Scope, UserId};
 pub use validate::{
-    is_name_key_of, name_key, validate_description, validate_location_name, validate_name,
-    ValidationError, DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,
+    has_ascii_lower_case_key, is_name_key_of, name_key, validate_description,
+    validate_location_name, validate_name, ValidationError, DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,
 };

@@ -171,6 +171,16 @@ pub fn is_name_key_of(key: &str, name: &str) -> bool {
     folded(trimmed) == key
 }
 
+/// Whether [`name_key`] of `name` is `name` with only its ASCII letters lower-cased (what
+/// SQL's ASCII-only `lower` gives), without building either when the name is ASCII.
+pub fn has_ascii_lower_case_key(name: &str) -> bool {
+    if name.is_ascii() {
+        // The key is then the trimmed name, lower-cased.
+        return name.trim().len() == name.len();
+    }
+    is_name_key_of(&name.to_ascii_lowercase(), name)
+}
+
 /// The general rule behind [`name_key`], for text already trimmed.
 fn folded(trimmed: &str) -> String {
     trimmed.nfd().default_case_fold().nfc().collect()

@@ -2,8 +2,9 @@
 #![allow(clippy::unwrap_used)]
 
 use inventory_core::{
-    is_name_key_of, name_key, validate_description, validate_location_name, validate_name,
-    LocationType, ValidationError, DESCRIPTION_MAX_CHARS, NAME_MAX_CHARS,
+    has_ascii_lower_case_key, is_name_key_of, name_key, validate_description,
+    validate_location_name, validate_name, LocationType, ValidationError, DESCRIPTION_MAX_CHARS,
+    NAME_MAX_CHARS,
 };
 use proptest::prelude::*;
 use unicode_normalization::char::canonical_combining_class;
@@ -93,6 +94,9 @@ proptest! {
         prop_assert!(is_name_key_of(&key, &s));
         prop_assert_eq!(is_name_key_of(&name_key(&other), &s), name_key(&other) == key);
         prop_assert_eq!(is_name_key_of(&s, &s), s == key);
+        prop_assert_eq!(has_ascii_lower_case_key(&s), key == s.to_ascii_lowercase());
+        let padded = format!(" {s}");
+        prop_assert_eq!(has_ascii_lower_case_key(&padded), name_key(&padded) == padded.to_ascii_lowercase());
     }
 
     #[test]

@@ -7,7 +7,8 @@ use diesel::sql_types::{Bool, Text};
 use diesel::QueryableByName;
 use diesel_async::{RunQueryDsl, SimpleAsyncConnection};
 use inventory_core::{
-    analyze, best_effort_paths, is_name_key_of, name_key, IntegrityReport, LocationId, LocationRow,
+    analyze, best_effort_paths, has_ascii_lower_case_key, is_name_key_of, name_key,
+    IntegrityReport, LocationId, LocationRow,
 };
 use serde::Serialize;
 
@@ -236,8 +237,7 @@ fn core_rows(page: Vec<CheckedColumns>) -> Result<(Vec<LocationRow>, Vec<String>
         let fresh = match &key {
             Some(key) => is_name_key_of(key, &name),
             // The stored key is the name with its ASCII letters lower-cased.
-            None if name.is_ascii() => name.trim().len() == name.len(),
-            None => is_name_key_of(&name.to_ascii_lowercase(), &name),
+            None => has_ascii_lower_case_key(&name),
         };
         if !fresh {
             stale.push(format!("location #{id} \"{name}\" has a stale name key"));
