@@ -125,6 +125,21 @@ impl HomeData {
             .min_by_key(|&(id, size)| (std::cmp::Reverse(size), id))
     }
 
+    /// The house of median size (ties: the smallest id), with its size: what most houses
+    /// are like (~130 locations at any scale), unlike the largest.
+    pub fn typical_house(&self) -> Option<(LocationId, usize)> {
+        let sizes = self.subtree_sizes();
+        let mut houses: Vec<(usize, LocationId)> = self
+            .locations
+            .iter()
+            .filter(|l| l.parent_id.is_none())
+            .map(|l| (sizes[index_of(l.id)], l.id))
+            .collect();
+        houses.sort_unstable();
+        let &(size, id) = houses.get(houses.len() / 2)?;
+        Some((id, size))
+    }
+
     /// The deepest location (ties: the smallest id) and its depth (a house is 0): the end of
     /// one of the long chains.
     pub fn deepest(&self) -> Option<(LocationId, usize)> {
@@ -815,6 +830,9 @@ mod tests {
         let room = &data.locations[index_of(room)];
         assert_eq!(room.location_type, LocationType::Room);
         assert_eq!(room.parent_id, Some(house));
+        let (typical, size) = data.typical_house().unwrap();
+        assert_ne!(typical, house);
+        assert!((100..=200).contains(&size), "{size}");
     }
 
     #[test]
@@ -896,6 +914,7 @@ mod tests {
         let empty = home(0, 10);
         assert!(empty.locations.is_empty() && empty.items.is_empty());
         assert_eq!(empty.largest_house(), None);
+        assert_eq!(empty.typical_house(), None);
         assert_eq!(empty.deepest(), None);
         let one = home(1, 2);
         assert_eq!(one.locations.len(), 1);
