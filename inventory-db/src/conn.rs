@@ -17,6 +17,7 @@ use diesel_async::{
 
 use crate::config::Backend;
 use crate::error::DbError;
+use crate::models::totals::LoadedRows;
 use crate::pool::{Database, SqliteConn};
 
 /// A pooled PostgreSQL connection.
@@ -292,11 +293,14 @@ impl Database {
     /// the search index and the triggers (search entries, category item counts), which are
     /// dropped first; before the commit the index and the counts are computed from the
     /// loaded rows in one pass, the triggers put back, and the foreign-key check (that of
-    /// `db integrity`, of every table) must find nothing. All of it is inside the one
-    /// transaction, so an error leaves the database as it was.
+    /// `db integrity`, of every table) must find nothing. On PostgreSQL the large tables are
+    /// locked and their secondary indexes and foreign keys set aside while the rows go in
+    /// (readers wait), then built and checked again ([`crate::set_aside`]). All of it is
+    /// inside the one transaction, so an error leaves the database as it was. `f` hands back,
+    /// beside its value, the rows it wrote as the totals need them.
     pub(crate) async fn bulk_transaction<T, F>(&self, f: F) -> Result<T, DbError>
     where
-        for<'c> F: TxFn<'c, T, Fut: Send> + Send,
+        for<'c> F: TxFn<'c, (T, LoadedRows), Fut: Send> + Send,
         T: Send,
     {
         let _turn = self.writer_turn(TxMode::TreeWrite).await?;
@@ -316,22 +320,21 @@ impl Database {
     /// The transaction of [`Database::bulk_transaction`], on `conn`.
     async fn bulk_on<T, F>(&self, conn: &mut Conn, f: F) -> Result<T, DbError>
     where
-        for<'c> F: TxFn<'c, T, Fut: Send> + Send,
+        for<'c> F: TxFn<'c, (T, LoadedRows), Fut: Send> + Send,
         T: Send,
     {
         conn.begin(TxMode::TreeWrite, self)
             .await
             .map_err(|e| self.busy(e))?;
-        let sqlite = conn.backend() == Backend::Sqlite;
-        let derived = match prepare_bulk(conn, sqlite).await {
-            Ok(derived) => derived,
+        let aside = match prepare_bulk(conn).await {
+            Ok(aside) => aside,
             Err(e) => return Err(self.abandon(conn, e).await),
         };
-        let value = match f(&mut *conn).await {
-            Ok(value) => value,
+        let (value, loaded) = match f(&mut *conn).await {
+            Ok(done) => done,
             Err(e) => return Err(self.abandon(conn, e).await),
         };
-        if let Err(e) = finish_bulk(conn, derived.as_ref()).await {
+        if let Err(e) = finish_bulk(conn, &aside, loaded).await {
             return Err(self.abandon(conn, e).await);
         }
         conn.commit().await.map_err(|e| self.busy(e))?;
@@ -413,9 +416,6 @@ async fn share_snapshot(db: &Database, first: &mut Conn, second: &mut Conn) -> R
 /// How long [`Database::snapshot_pair`] waits for a second connection before the read
 /// runs on one: long enough to open one to a server nearby, short next to the read.
 const SPARE_WAIT: std::time::Duration = std::time::Duration::from_millis(100);
-
-/// SQLite's default page cache (2 MiB), for a statement whose sort must not grow with it.
-const DEFAULT_CACHE: &str = "-2000";
 
 /// Runs `sql` (statements without results) on `conn`.
 pub(crate) async fn batch(conn: &mut Conn, sql: &str) -> Result<(), DbError> {
@@ -507,30 +507,44 @@ pub(crate) async fn create_triggers(conn: &mut Conn, triggers: &[String]) -> Res
     batch(conn, &triggers.concat()).await
 }
 
-/// Before a bulk load: empties the kept location totals and, on SQLite (`sqlite`), drops
-/// what [`drop_derived`] drops.
-async fn prepare_bulk(conn: &mut Conn, sqlite: bool) -> Result<Option<Derived>, DbError> {
-    crate::models::totals::clear(conn).await?;
-    if sqlite {
-        return Ok(Some(drop_derived(conn).await?));
-    }
-    Ok(None)
+/// What a bulk load sets aside before its rows and puts back after them.
+enum BulkAside {
+    /// SQLite: the search index and the triggers ([`drop_derived`]).
+    Sqlite(Derived),
+    /// PostgreSQL: the large tables' secondary indexes and foreign keys
+    /// ([`crate::set_aside`]).
+    Postgres(crate::set_aside::SetAside),
 }
 
-/// After a bulk load: computes the kept location totals from the loaded rows and, on
-/// SQLite (`derived` given), creates the search index again, computes what the rows
-/// derive in one pass (`rebuild_derived.sql`), creates the triggers again, and checks
-/// every foreign key.
-async fn finish_bulk(conn: &mut Conn, derived: Option<&Derived>) -> Result<(), DbError> {
-    let Some(derived) = derived else {
-        return crate::models::totals::fill(conn).await;
+/// Before a bulk load: sets aside what [`BulkAside`] says, and empties the kept location
+/// totals.
+async fn prepare_bulk(conn: &mut Conn) -> Result<BulkAside, DbError> {
+    let aside = match conn.backend() {
+        Backend::Sqlite => BulkAside::Sqlite(drop_derived(conn).await?),
+        Backend::Postgres => BulkAside::Postgres(crate::set_aside::set_aside(conn).await?),
     };
-    // The fill's GROUP BY sorts in memory up to the page cache's size: with the large cache
-    // it held 160 MiB more at 10^6 items; with the default one it spills to a temporary
-    // file instead, 23 MiB and about a tenth slower.
-    batch(conn, &format!("PRAGMA cache_size = {DEFAULT_CACHE}")).await?;
-    crate::models::totals::fill(conn).await?;
-    batch(conn, &format!("PRAGMA cache_size = {LARGE_WRITE_CACHE}")).await?;
+    crate::models::totals::clear(conn).await?;
+    Ok(aside)
+}
+
+/// After a bulk load: computes the kept location totals from the loaded rows and puts back
+/// what was set aside. On SQLite it creates the search index again, computes what the
+/// rows derive in one pass (`rebuild_derived.sql`), creates the triggers again, and checks
+/// every foreign key; on PostgreSQL it builds the indexes again, then adds the keys, each
+/// foreign key checked against every row.
+async fn finish_bulk(
+    conn: &mut Conn,
+    aside: &BulkAside,
+    loaded: LoadedRows,
+) -> Result<(), DbError> {
+    let derived = match aside {
+        BulkAside::Sqlite(derived) => derived,
+        BulkAside::Postgres(aside) => {
+            crate::models::totals::fill_from(conn, loaded).await?;
+            return crate::set_aside::put_back(conn, aside).await;
+        }
+    };
+    crate::models::totals::fill_from(conn, loaded).await?;
     let mut create = format!("{};", derived.search_table);
     create.push_str(include_str!("sql/sqlite/rebuild_derived.sql"));
     batch(conn, &create).await?;

@@ -10,6 +10,7 @@ pub mod ops;
 mod pool;
 mod schema;
 mod secret;
+mod set_aside;
 #[cfg(feature = "testing")]
 pub mod testing;
 

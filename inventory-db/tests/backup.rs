@@ -6,7 +6,9 @@ use chrono::NaiveDate;
 use inventory_core::{LocationType, Role};
 use inventory_db::backup::{Compression, Progress, FORMAT_NAME};
 use inventory_db::testing::{postgres, postgres_with, sqlite, sqlite_with};
-use inventory_db::{backend_tests, Database, DbError, ErrorKind, NewItem, NewLocation, Overwrite};
+use inventory_db::{
+    backend_tests, Conn, Database, DbError, ErrorKind, NewItem, NewLocation, Overwrite,
+};
 
 fn quiet() -> Progress<'static> {
     &|_, _| {}
@@ -665,10 +667,13 @@ backend_tests! {
         // The same shape, other contents: damage the first pass never saw.
         let other = backup_bytes(db).await;
         let before = other.clone();
+        let schema = db.schema_dump().await.unwrap();
         let mut source = Swapped { now: std::io::Cursor::new(checked), after_rewind: Some(other) };
         let err = db.restore_backup(&mut source, quiet()).await.unwrap_err();
         assert_eq!(err.kind(), ErrorKind::Invalid, "{err}");
         assert!(backup_bytes(db).await == before, "a refused restore changed the database");
+        // What the load set aside (PostgreSQL: indexes and keys) is back as it was.
+        assert_eq!(db.schema_dump().await.unwrap(), schema);
         // The search index and what keeps it current are as they were.
         let shed = db.search("Shed", 5).await.unwrap();
         assert!(shed.iter().any(|h| h.kind == "location"), "{shed:?}");
@@ -706,9 +711,12 @@ backend_tests! {
         let mut text = format!("{header}\n{}\n", lines.join("\n"));
         text.push_str(&format!("{{\"total_rows\":{},\"fnv1a64\":\"\"}}\n", n + items));
         let bytes = reseal(text.as_bytes(), |_| {});
+        let schema = db.schema_dump().await.unwrap();
         let summary = restore_bytes(db, &bytes).await.unwrap();
         assert_eq!(summary.total_rows, (n + items) as u64);
         assert!(backup_bytes(db).await == bytes, "the backup differs from the restored file");
+        // The indexes and keys a PostgreSQL load sets aside are all back, unchanged.
+        assert_eq!(db.schema_dump().await.unwrap(), schema);
         assert_eq!(db.get_location(1).await.unwrap().ancestors.len() as i64, n - 1);
         let outcome = db.integrity(false).await.unwrap();
         assert!(outcome.is_clean(), "{:?}", outcome.report);
@@ -748,6 +756,41 @@ async fn sqlite_to_postgres_and_back_is_byte_identical() {
         .await
         .unwrap();
     assert_eq!(fresh.id, fresh2.id);
+}
+
+/// A reader that holds `items` and then asks for `locations`, which a restore has just
+/// locked while it waits for `items`: PostgreSQL's deadlock detector ends the restore's
+/// attempt at the locks, the reader finishes, and the restore takes them again and loads.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restore_that_meets_a_reader_in_a_deadlock_takes_its_locks_again() {
+    let t = postgres().await;
+    let db = &t.db;
+    seed(db).await;
+    let bytes = backup_bytes(db).await;
+    let (held, hold) = tokio::sync::oneshot::channel();
+    let reader = {
+        let db = db.clone();
+        tokio::spawn(async move {
+            db.transaction(inventory_db::TxMode::Snapshot, async move |c| {
+                use diesel_async::SimpleAsyncConnection;
+                let Conn::Postgres(pg) = c else {
+                    unreachable!()
+                };
+                pg.batch_execute("SELECT count(*) FROM items").await?;
+                let _ = held.send(());
+                // Long enough for the restore to lock `locations` and wait for `items`.
+                tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+                pg.batch_execute("SELECT count(*) FROM locations").await?;
+                Ok(())
+            })
+            .await
+        })
+    };
+    hold.await.unwrap();
+    let restored = restore_bytes(db, &bytes).await;
+    reader.await.unwrap().unwrap();
+    assert_eq!(restored.unwrap().total_rows, TOTAL);
+    assert!(backup_bytes(db).await == bytes);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

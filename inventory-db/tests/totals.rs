@@ -285,6 +285,12 @@ backend_tests! {
         assert_eq!(below(db, h.cabin).await, (17, 17_000_000_000, chf(17)));
         assert_eq!(below(db, h.house).await, (2, 2_000_000_000, chf(2)));
         assert_totals_true(db).await;
+        // A restore computes them again from its rows, as exactly.
+        let mut backup = Vec::new();
+        db.write_backup(&mut backup, quiet()).await.unwrap();
+        db.restore_backup(&mut std::io::Cursor::new(&backup), quiet()).await.unwrap();
+        assert_eq!(below(db, h.cabin).await, (17, 17_000_000_000, chf(17)));
+        assert_totals_true(db).await;
         db.delete_location_with(h.toolbox, ItemsOnDelete::Delete).await.unwrap();
         assert_eq!(below(db, h.cabin).await, (0, 0, BTreeMap::new()));
         assert_totals_true(db).await;

@@ -560,7 +560,7 @@ impl LocationRecord {
 
 /// The rows with ids in `(after, upto]`, read on `conn` by `page` and handed to `f` a page
 /// at a time, by id.
-async fn pages_of<R: Keyed>(
+pub(crate) async fn pages_of<R: Keyed>(
     conn: &mut Conn,
     page: PageFn<R>,
     mut after: i64,
@@ -671,7 +671,7 @@ pub(crate) struct OutlineRow {
 }
 
 /// Rows per page of a whole-table read of the tree columns.
-const TREE_PAGE: i64 = 50_000;
+pub(crate) const TREE_PAGE: i64 = 50_000;
 
 /// `(id, parent_id, location_type, name, name_key)` of one row.
 pub(crate) type TreeColumns = (i64, Option<i64>, String, String, String);

@@ -15,6 +15,7 @@ use crate::models::category::Category;
 use crate::models::item::{ItemRecord, NewItem};
 use crate::models::location::LocationRecord;
 use crate::models::now;
+use crate::models::totals::LoadedRows;
 use crate::ops::backup::{insert_rows, reset_sequences, INSERT_BATCH};
 use crate::pool::Database;
 use crate::Progress;
@@ -46,12 +47,13 @@ fn invalid(what: String) -> DbError {
 }
 
 /// Inserts `data` (ids kept) into empty tables, batch by batch, then moves the id
-/// sequences past the largest ids. Run it in a tree-write transaction.
-pub async fn load(
+/// sequences past the largest ids; hands back what the kept totals need of the rows. Run
+/// it in a bulk transaction.
+pub(crate) async fn load(
     conn: &mut Conn,
     data: &HomeData,
     progress: Progress<'_>,
-) -> Result<BulkSummary, DbError> {
+) -> Result<(BulkSummary, LoadedRows), DbError> {
     if let Some(t) = crate::ops::admin::row_counts(conn)
         .await?
         .into_iter()
@@ -65,6 +67,7 @@ pub async fn load(
     let at = now();
     let total = (data.locations.len() + data.categories.len() + data.items.len()) as u64;
     let mut done = 0u64;
+    let mut loaded = LoadedRows::default();
     progress(0, total);
     for chunk in data.locations.chunks(INSERT_BATCH) {
         let rows = chunk
@@ -72,6 +75,7 @@ pub async fn load(
             .map(|l| {
                 let name = validate_location_name(&l.name)
                     .map_err(|e| invalid(format!("location {}: {e}", l.id)))?;
+                loaded.location(l.id, l.parent_id);
                 Ok(LocationRecord {
                     id: l.id,
                     name_key: name_key(&name),
@@ -125,6 +129,13 @@ pub async fn load(
                 }
                 .validated()
                 .map_err(|e| invalid(format!("item {}: {e}", i.id)))?;
+                loaded.item(
+                    i.id,
+                    item.location_id,
+                    item.currency.as_deref(),
+                    item.quantity,
+                    item.purchase_price_cents,
+                );
                 Ok(ItemRecord {
                     id: i.id,
                     name: item.name,
@@ -148,11 +159,12 @@ pub async fn load(
         progress(done, total);
     }
     reset_sequences(conn).await?;
-    Ok(BulkSummary {
+    let summary = BulkSummary {
         locations: data.locations.len() as u64,
         categories: categories.len() as u64,
         items: data.items.len() as u64,
-    })
+    };
+    Ok((summary, loaded))
 }
 
 impl Database {

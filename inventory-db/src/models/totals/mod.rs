@@ -33,6 +33,8 @@ use crate::models::item::{ItemRecord, TotalsRow};
 use crate::models::location::{ChainRow, LocationRecord};
 use crate::models::{Cached, Count};
 
+mod fill;
+
 /// Rows per upsert statement.
 const UPSERT_BATCH: usize = 500;
 
@@ -229,11 +231,7 @@ pub(crate) async fn kept(conn: &mut Conn, location: LocationId) -> Result<Option
     Ok(Some(out))
 }
 
-/// Computes every location's totals again from the items (after a load that wrote the
-/// tables directly): the table is emptied first by [`clear`].
-pub(crate) async fn fill(conn: &mut Conn) -> Result<(), DbError> {
-    add_items(conn, 1, ItemId::MAX).await
-}
+pub(crate) use fill::{fill, fill_from, LoadedRows};
 
 /// Adds the items with ids `first..=last` to the kept totals in one statement: for a write
 /// of many new items (an import) that no other writer can interleave with (a tree write).
@@ -271,6 +269,6 @@ const KEPT: Dialect = Dialect {
 };
 
 const ADD_ITEMS: Dialect = Dialect {
-    postgres: include_str!("../sql/postgres/add_location_totals.sql"),
-    sqlite: include_str!("../sql/sqlite/add_location_totals.sql"),
+    postgres: include_str!("../../sql/postgres/add_location_totals.sql"),
+    sqlite: include_str!("../../sql/sqlite/add_location_totals.sql"),
 };

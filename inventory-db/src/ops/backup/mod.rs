@@ -29,6 +29,7 @@ use crate::conn::{Conn, TxMode};
 use crate::error::{DbError, FileKind};
 use crate::files::{OutputFile, Overwrite};
 use crate::models::item::NewItem;
+use crate::models::totals::LoadedRows;
 use crate::ops::admin::TableCount;
 use crate::pool::Database;
 pub use crate::Progress;
@@ -577,56 +578,67 @@ fn insert_sql(spec: &TableSpec, backend: Backend) -> String {
 
 /// The second pass: inserts every row of a checked backup as `reader` reads it again, with
 /// the bulk INSERT, a batch at a time (memory: one batch). Rows come in id order, so a
-/// location may come before its parent (one moved under a newer location): it is
-/// inserted as its own parent — which keeps the foreign key and the sibling-name index
-/// satisfied — and given its parent once every location is in. Run it in a write
-/// transaction; an error (the file changed since it was checked, say) rolls it all back.
+/// location may come before its parent (one moved under a newer location): it goes in
+/// with its parent all the same, as the bulk transaction checks the foreign keys only once
+/// every row is in (SQLite runs it with them off; PostgreSQL adds them again at the end).
+/// Run it in a bulk transaction; an error (the file changed since it was checked, say)
+/// rolls it all back. Hands back what the kept totals need of the rows.
 async fn insert_backup(
     conn: &mut Conn,
     reader: &mut format::Reader<'_>,
     checked: &Checked,
     progress: Progress<'_>,
-) -> Result<(), DbError> {
+) -> Result<LoadedRows, DbError> {
     let total: u64 = checked.counts.iter().map(|(_, n)| n).sum();
     progress(0, total);
     let mut batch = Snapshot::default();
+    let mut loaded = LoadedRows::default();
     let mut table = 0;
     let mut done = 0u64;
-    let mut later_parents: Vec<(i64, i64)> = Vec::new();
     while let Some(line) = reader.next_row()? {
         if line.table != table {
-            done += flush(conn, &mut batch, table).await?;
+            done += flush(conn, &mut batch, table, &mut loaded).await?;
             table = line.table;
         }
         batch.tables_mut()[table]
             .push_line(line.columns, &line.text)
             .map_err(|e| DbError::file(FileKind::Backup, Some(line.number), e))?;
-        if let Some(loc) = batch.locations.last_mut().filter(|_| table == 0) {
-            if let Some(parent) = loc.parent_id.filter(|&p| p > loc.id) {
-                later_parents.push((loc.id, parent));
-                loc.parent_id = Some(loc.id);
-            }
-        }
         if batch.tables()[table].len() >= INSERT_BATCH {
-            done += flush(conn, &mut batch, table).await?;
+            done += flush(conn, &mut batch, table, &mut loaded).await?;
             progress(done, total);
         }
     }
-    done += flush(conn, &mut batch, table).await?;
+    done += flush(conn, &mut batch, table, &mut loaded).await?;
     if reader.checksum() != checked.checksum || done != total {
         return Err(bad(
             "the backup changed while it was being restored; nothing was restored",
         ));
     }
-    for pairs in later_parents.chunks(INSERT_BATCH) {
-        set_parents(conn, pairs).await?;
-    }
     progress(total, total);
-    Ok(())
+    Ok(loaded)
 }
 
-/// Inserts the rows held for `table` and empties the batch; returns how many rows.
-async fn flush(conn: &mut Conn, batch: &mut Snapshot, table: usize) -> Result<u64, DbError> {
+/// Inserts the rows held for `table` and empties the batch; returns how many rows. The
+/// locations and items go into `loaded` too.
+async fn flush(
+    conn: &mut Conn,
+    batch: &mut Snapshot,
+    table: usize,
+    loaded: &mut LoadedRows,
+) -> Result<u64, DbError> {
+    for l in &batch.locations {
+        loaded.location(l.id, l.parent_id);
+    }
+    for i in &batch.items {
+        let currency = i.currency.as_deref();
+        loaded.item(
+            i.id,
+            i.location_id,
+            currency,
+            i.quantity,
+            i.purchase_price_cents,
+        );
+    }
     let rows = &mut batch.tables_mut()[table];
     let n = rows.len();
     if n > 0 {
@@ -634,27 +646,6 @@ async fn flush(conn: &mut Conn, batch: &mut Snapshot, table: usize) -> Result<u6
         rows.clear();
     }
     Ok(n as u64)
-}
-
-/// Sets the parent of each location of `pairs` (id, parent) with one UPDATE.
-async fn set_parents(conn: &mut Conn, pairs: &[(i64, i64)]) -> Result<(), DbError> {
-    use diesel_async::RunQueryDsl;
-    let json = serde_json::to_string(pairs)
-        .map_err(|e| DbError::internal("cannot encode parents", Some(Box::new(e) as _)))?;
-    let sql = match conn.backend() {
-        Backend::Postgres => {
-            "UPDATE locations SET parent_id = (r ->> 1)::bigint \
-             FROM jsonb_array_elements($1::jsonb) AS pairs (r) \
-             WHERE locations.id = (r ->> 0)::bigint"
-        }
-        Backend::Sqlite => {
-            "UPDATE locations SET parent_id = pairs.value ->> 1 \
-             FROM json_each($1) AS pairs WHERE locations.id = pairs.value ->> 0"
-        }
-    };
-    let query = diesel::sql_query(sql).bind::<diesel::sql_types::Text, _>(json);
-    crate::conn::db_run!(conn, |c| query.execute(c).await)?;
-    Ok(())
 }
 
 /// Inserts the rows `range` of `table` with one bulk INSERT (at most [`INSERT_BATCH`] rows).
@@ -762,16 +753,17 @@ pub(crate) async fn reset_sequences(conn: &mut Conn) -> Result<(), DbError> {
     Ok(())
 }
 
-/// In one write transaction: (optionally) checks that every table is empty, deletes every
+/// In one bulk transaction: (optionally) checks that every table is empty, deletes every
 /// row (children's tables first), inserts the rows of the checked backup `reader` reads,
-/// and moves every id sequence past the largest restored id. Any error rolls all of it back.
+/// and moves every id sequence past the largest restored id; hands back what the kept
+/// totals need of the rows. Any error rolls all of it back.
 async fn replace_all(
     conn: &mut Conn,
     reader: &mut format::Reader<'_>,
     checked: &Checked,
     require_empty: bool,
     progress: Progress<'_>,
-) -> Result<(), DbError> {
+) -> Result<((), LoadedRows), DbError> {
     use diesel_async::SimpleAsyncConnection;
     if require_empty {
         if let Some(t) = crate::ops::admin::row_counts(conn)
@@ -793,8 +785,9 @@ async fn replace_all(
         delete.push_str(&format!("DELETE FROM {};", spec.name));
     }
     crate::conn::db_run!(conn, |c| c.batch_execute(&delete).await)?;
-    insert_backup(conn, reader, checked, progress).await?;
-    reset_sequences(conn).await
+    let loaded = insert_backup(conn, reader, checked, progress).await?;
+    reset_sequences(conn).await?;
+    Ok(((), loaded))
 }
 
 /// A backup source that can be read twice: once to check it, once to load it.
