@@ -255,24 +255,37 @@ impl Database {
         }
     }
 
-    /// On PostgreSQL, two connections each in a [`TxMode::Snapshot`] transaction that see
-    /// one and the same snapshot (the first exports it, the second imports it), for a read
-    /// too large for one connection's thread; end both with [`Database::end_snapshot`].
-    /// `None` on SQLite, when the pool has no second connection to spare at once, and when
-    /// the server cannot share a snapshot (the caller then reads on one connection).
+    /// Two connections each in a [`TxMode::Snapshot`] transaction that see one and the
+    /// same snapshot, for a read too large for one connection's thread; end both with
+    /// [`Database::end_snapshot`]. On PostgreSQL the first exports its snapshot and the
+    /// second imports it; on SQLite, which cannot share one, both begin while a third
+    /// connection holds the write lock, so that no commit falls between their starts.
+    /// `None` when the pool has no connection to spare at once, and when the server cannot
+    /// share a snapshot or the write lock is not free (the caller then reads on one
+    /// connection, which reports any failure of the server itself).
     pub(crate) async fn snapshot_pair(&self) -> Result<Option<(Conn, Conn)>, DbError> {
-        if self.backend() != Backend::Postgres || self.options.max_size < 2 {
+        let needed = match self.backend() {
+            Backend::Postgres => 2,
+            Backend::Sqlite => 3,
+        };
+        if self.options.max_size < needed {
             return Ok(None);
         }
         let mut first = self.conn().await?;
         let Ok(Ok(mut second)) = tokio::time::timeout(SPARE_WAIT, self.conn()).await else {
             return Ok(None);
         };
-        // A server that cannot share a snapshot (a standby, a pooler in transaction mode)
-        // refuses here: the read then runs on one connection, which reports any failure
-        // of the server itself. The two connections, left in their transactions, are
-        // discarded.
-        match share_snapshot(self, &mut first, &mut second).await {
+        let shared = match self.backend() {
+            Backend::Postgres => share_snapshot(self, &mut first, &mut second).await,
+            Backend::Sqlite => {
+                let Ok(Ok(mut gate)) = tokio::time::timeout(SPARE_WAIT, self.conn()).await else {
+                    return Ok(None);
+                };
+                begin_together(self, &mut gate, &mut first, &mut second).await
+            }
+        };
+        // The two connections, left in their transactions on an error, are discarded.
+        match shared {
             Ok(()) => Ok(Some((first, second))),
             Err(e) => {
                 tracing::debug!(error = %e, "no shared snapshot; reading on one connection");
@@ -411,6 +424,48 @@ async fn share_snapshot(db: &Database, first: &mut Conn, second: &mut Conn) -> R
     }
     second.begin(TxMode::Snapshot, db).await?;
     batch(second, &format!("SET TRANSACTION SNAPSHOT '{snapshot}'")).await
+}
+
+/// On SQLite: begins a snapshot transaction on `first` and on `second` while `gate` holds
+/// the write lock, so that both take their snapshot of one state. The lock (this process's
+/// writer's turn, then SQLite's) is waited for no longer than [`SPARE_WAIT`]: a writer in
+/// the way makes the read run on one connection rather than wait for it. A deferred
+/// transaction takes its snapshot at its first read, hence the read of the schema table.
+async fn begin_together(
+    db: &Database,
+    gate: &mut Conn,
+    first: &mut Conn,
+    second: &mut Conn,
+) -> Result<(), DbError> {
+    let Ok(turn) = tokio::time::timeout(SPARE_WAIT, db.writer_turn(TxMode::Write)).await else {
+        return Err(DbError::internal(
+            "no writer's turn for the snapshot pair",
+            None,
+        ));
+    };
+    let _turn = turn?;
+    // The pool's setting back afterwards (as `Database` sets it on every connection).
+    let usual = db.options.lock_timeout.as_millis().max(1);
+    batch(
+        gate,
+        &format!("PRAGMA busy_timeout = {}", SPARE_WAIT.as_millis()),
+    )
+    .await?;
+    let locked = gate.begin(TxMode::Write, db).await;
+    let reset = batch(gate, &format!("PRAGMA busy_timeout = {usual}")).await;
+    locked?;
+    reset?;
+    let begun = async {
+        for conn in [first, second] {
+            conn.begin(TxMode::Snapshot, db).await?;
+            batch(conn, "SELECT count(*) FROM sqlite_schema").await?;
+        }
+        Ok::<_, DbError>(())
+    }
+    .await;
+    let ended = gate.rollback().await;
+    begun?;
+    ended
 }
 
 /// How long [`Database::snapshot_pair`] waits for a second connection before the read
@@ -598,10 +653,34 @@ mod tests {
         assert_eq!(locations(&mut second).await, 1);
     }
 
-    /// SQLite has no shared snapshots: its reads run on one connection.
+    /// The same on SQLite, where the pair began while a third connection held the lock.
     #[tokio::test(flavor = "multi_thread")]
-    async fn sqlite_gives_no_snapshot_pair() {
+    async fn a_sqlite_snapshot_pair_sees_one_state() {
         let test = crate::testing::sqlite().await;
-        assert!(test.db.snapshot_pair().await.unwrap().is_none());
+        let db = &test.db;
+        let pair = db.snapshot_pair().await;
+        let (mut first, mut second) = pair.unwrap().expect("a pair");
+        db.execute_raw_for_tests(
+            "INSERT INTO locations (name, name_key, location_type) VALUES ('Late', 'late', 'HOUSE')",
+        )
+        .await
+        .unwrap();
+        assert_eq!(locations(&mut first).await, 0);
+        assert_eq!(locations(&mut second).await, 0);
+        Database::end_snapshot(&mut first).await.unwrap();
+        Database::end_snapshot(&mut second).await.unwrap();
+        assert_eq!(locations(&mut second).await, 1);
+    }
+
+    /// A SQLite writer that holds the lock: no pair (the read runs on one connection).
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_sqlite_write_in_progress_gives_no_snapshot_pair() {
+        let test = crate::testing::sqlite().await;
+        let db = &test.db;
+        let mut writer = db.conn().await.unwrap();
+        writer.begin(TxMode::Write, db).await.unwrap();
+        assert!(db.snapshot_pair().await.unwrap().is_none());
+        writer.rollback().await.unwrap();
+        assert!(db.snapshot_pair().await.unwrap().is_some());
     }
 }

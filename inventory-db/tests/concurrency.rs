@@ -327,3 +327,58 @@ backend_tests! {
         assert!(outcome.is_clean(), "{outcome:?}");
     }
 }
+
+backend_tests! {
+    async fn a_whole_tree_read_beside_deletes_sees_one_state(db: &Database) {
+        // Houses made first (low ids), their rooms after all of them (high ids): a read of
+        // every row in two halves, each half from a different moment, would show rooms
+        // whose house is gone.
+        let houses: Vec<i64> = create_many(db, 40, |i| format!("House {i}"), None).await;
+        for (i, &house) in houses.iter().enumerate() {
+            create_many(db, 3, |k| format!("Room {i}.{k}"), Some(house)).await;
+        }
+        let deleting = {
+            let db = db.clone();
+            let houses = houses.clone();
+            tokio::spawn(async move {
+                for house in houses {
+                    db.delete_location(house).await.unwrap();
+                }
+            })
+        };
+        let mut reads = 0;
+        while !deleting.is_finished() || reads == 0 {
+            let outline = db.location_outline(None, None).await.unwrap();
+            let ids: std::collections::HashSet<i64> = outline.nodes().iter().map(|n| n.id).collect();
+            for node in outline.nodes() {
+                if let Some(parent) = node.parent_id {
+                    assert!(ids.contains(&parent), "#{} without its parent #{parent}", node.id);
+                }
+            }
+            assert_eq!(outline.nodes().len() % 4, 0, "a house and its rooms go together");
+            reads += 1;
+        }
+        deleting.await.unwrap();
+        assert!(db.location_outline(None, None).await.unwrap().is_empty());
+    }
+}
+
+/// Creates `n` locations named by `name` under `parent` (rooms) or at the root (houses),
+/// one after another; returns their ids.
+async fn create_many(
+    db: &Database,
+    n: usize,
+    name: impl Fn(usize) -> String,
+    parent: Option<i64>,
+) -> Vec<i64> {
+    let kind = if parent.is_some() {
+        LocationType::Room
+    } else {
+        LocationType::House
+    };
+    let mut ids = Vec::new();
+    for i in 0..n {
+        ids.push(add(db, &name(i), kind, parent).await);
+    }
+    ids
+}

@@ -16,7 +16,9 @@ use crate::config::Backend;
 use crate::conn::{db_run, Conn, Dialect, TxMode};
 use crate::error::DbError;
 use crate::models::category::Category;
-use crate::models::location::{checked_columns_page, each_row, CheckedColumns, LocationRecord};
+use crate::models::location::{
+    checked_columns_page, each_row, CheckedColumns, Halves, LocationRecord,
+};
 use crate::models::user::UserRecord;
 use crate::models::{Count, OneText};
 use crate::ops::backup::table_names as data_tables;
@@ -198,7 +200,7 @@ async fn present_tables(conn: &mut Conn) -> Result<Vec<String>, DbError> {
 }
 
 /// Every location as a core row, read a page at a time in one snapshot (on PostgreSQL in
-/// two halves at once: see [`each_row`]), with the rows whose stored name key is not the
+/// two halves at once: see [`each_row`] and [`Halves`]), with the rows whose stored name key is not the
 /// key of their name (left by an interrupted upgrade, or written by another program: they
 /// escape the uniqueness check). The keys are compared as each page comes and not kept.
 async fn tree_rows_and_stale_keys(
@@ -206,11 +208,17 @@ async fn tree_rows_and_stale_keys(
 ) -> Result<(Vec<LocationRow>, Vec<String>), DbError> {
     let mut rows = Vec::new();
     let mut problems = Vec::new();
-    each_row(db, checked_columns_page, core_rows, |(page, stale)| {
-        rows.extend(page);
-        problems.extend(stale);
-        Ok(())
-    })
+    each_row(
+        db,
+        Halves::PostgresOnly,
+        checked_columns_page,
+        core_rows,
+        |(page, stale)| {
+            rows.extend(page);
+            problems.extend(stale);
+            Ok(())
+        },
+    )
     .await?;
     let (categories, users) = db
         .read(async |c| Ok((Category::keys(c).await?, UserRecord::keys(c).await?)))

@@ -17,9 +17,9 @@ use crate::conn::{Conn, TxMode};
 use crate::error::{DbError, Entity, Key};
 use crate::models::item::{ItemRecord, ItemsOnDelete};
 use crate::models::location::{
-    each_row, outline_page, ChainRow, DeleteOutcome, Location, LocationChanges, LocationDetail,
-    LocationFilter, LocationRecord, LocationSummary, NewLocation, Outline, OutlineNode, OutlineRow,
-    TreeNode,
+    each_row, outline_page, ChainRow, DeleteOutcome, Halves, Location, LocationChanges,
+    LocationDetail, LocationFilter, LocationRecord, LocationSummary, NewLocation, Outline,
+    OutlineNode, OutlineRow, TreeNode,
 };
 use crate::models::totals::{self, Changes};
 use crate::models::{now, Page, PageRequest};
@@ -606,9 +606,9 @@ impl Database {
         max_depth: Option<u32>,
     ) -> Result<Outline, DbError> {
         if let (None, None) = (root, max_depth) {
-            // Every row: on PostgreSQL read in two halves at once (see `each_row`).
+            // Every row, read in two halves at once where it can (see `each_row`).
             let mut rows: Vec<OutlineRow> = Vec::new();
-            each_row(self, outline_page, Ok, |page| {
+            each_row(self, Halves::Both, outline_page, Ok, |page| {
                 rows.extend(page);
                 Ok(())
             })
