@@ -481,15 +481,18 @@ impl DbError {
         )
     }
 
-    /// Whether this error is the engine's foreign-key violation.
+    /// Whether this error is the engine's foreign-key violation. SQLite reports one met
+    /// inside a cascade (a `RESTRICT` key below the deleted row) with a code diesel does
+    /// not map, but always with the same message.
     pub(crate) fn is_foreign_key_violation(&self) -> bool {
-        matches!(
-            self,
-            DbError::Query(diesel::result::Error::DatabaseError(
-                diesel::result::DatabaseErrorKind::ForeignKeyViolation,
-                _
-            ))
-        )
+        use diesel::result::{DatabaseErrorKind as K, Error as E};
+        match self {
+            DbError::Query(E::DatabaseError(K::ForeignKeyViolation, _)) => true,
+            DbError::Query(E::DatabaseError(_, info)) => {
+                info.message() == "FOREIGN KEY constraint failed"
+            }
+            _ => false,
+        }
     }
 }
 

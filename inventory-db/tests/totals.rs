@@ -296,6 +296,48 @@ backend_tests! {
         assert_totals_true(db).await;
     }
 
+    async fn a_delete_counts_items_by_the_kept_totals_and_wrong_ones_lose_nothing(db: &Database) {
+        let h = home(db).await;
+        item(db, "Drill", h.drawer, 2, Some((8990, "EUR"))).await;
+        item(db, "Saw", h.toolbox, 1, None).await;
+        let err = db.delete_location(h.garage).await.unwrap_err();
+        assert!(matches!(err, inventory_db::DbError::ItemsInside { items: 2, .. }), "{err:?}");
+        // Kept rows that went wrong (another program's SQL, say) say the garage is empty:
+        // the items' key still refuses to delete it, whatever the caller asked for.
+        db.execute_raw_for_tests(&format!(
+            "DELETE FROM location_totals WHERE location_id = {}",
+            h.garage
+        ))
+        .await
+        .unwrap();
+        for mode in [ItemsOnDelete::Refuse, ItemsOnDelete::Delete, ItemsOnDelete::MoveToParent] {
+            let err = db.delete_location_with(h.garage, mode).await.unwrap_err();
+            assert!(matches!(err, inventory_db::DbError::ItemsInside { .. }), "{mode:?}: {err:?}");
+        }
+        assert_eq!(db.item_summary(h.toolbox, true).await.unwrap().items, 2);
+        assert!(db.get_location(h.drawer).await.is_ok());
+    }
+
+    async fn a_large_delete_with_wrong_kept_totals_loses_no_item(db: &Database) {
+        // A house of 2,000 locations: the set-based path of a large delete on SQLite.
+        let data = home_data(&HomeSpec { locations: 20_000, items: 2_000, seed: 11 });
+        db.bulk_load(&data, quiet()).await.unwrap();
+        let (house, size) = data.largest_house().unwrap();
+        assert!(size >= 2_000, "{size}");
+        let held = db.item_summary(house, true).await.unwrap().items;
+        assert!(held > 0);
+        db.execute_raw_for_tests(&format!("DELETE FROM location_totals WHERE location_id = {house}"))
+            .await
+            .unwrap();
+        for mode in [ItemsOnDelete::Refuse, ItemsOnDelete::Delete] {
+            let err = db.delete_location_with(house, mode).await.unwrap_err();
+            assert!(matches!(err, inventory_db::DbError::ItemsInside { .. }), "{mode:?}: {err:?}");
+        }
+        let rows = db.stats().await.unwrap().tables;
+        let count = |table: &str| rows.iter().find(|t| t.table == table).unwrap().rows as usize;
+        assert_eq!((count("locations"), count("items")), (data.locations.len(), data.items.len()));
+    }
+
     async fn integrity_reports_a_kept_total_that_went_wrong(db: &Database) {
         let h = home(db).await;
         item(db, "Drill", h.toolbox, 2, Some((8990, "EUR"))).await;

@@ -10,7 +10,7 @@ use serde::Serialize;
 
 use crate::conn::{db_run, Conn, Dialect};
 use crate::error::{DbError, Entity};
-use crate::models::{lower, Cached, Count};
+use crate::models::{lower, Cached};
 use crate::ops::search::MAX_HITS;
 use crate::schema::items::{self, dsl as it};
 
@@ -341,21 +341,6 @@ impl ItemRecord {
                 .select((it::currency, it::quantity, it::purchase_price_cents));
             query.load(c).await
         })?)
-    }
-
-    /// How many items are in the subtree of `root`.
-    pub(crate) async fn count_in_subtree(
-        conn: &mut Conn,
-        root: LocationId,
-    ) -> Result<u64, DbError> {
-        let row: Count = db_run!(conn, |c| {
-            let query = diesel::sql_query(format!(
-                "SELECT count(*) AS n FROM items WHERE location_id{SUBTREE_START}$1{SUBTREE_END}"
-            ))
-            .bind::<BigInt, _>(root);
-            query.get_result(c).await
-        })?;
-        Ok(u64::try_from(row.n).unwrap_or(0))
     }
 
     /// Moves every item of the subtree of `root` to `to`.

@@ -322,7 +322,10 @@ pub async fn delete(
     mode: ItemsOnDelete,
 ) -> Result<DeleteOutcome, DbError> {
     let record = LocationRecord::get(conn, id, Entity::Location).await?;
-    let held = ItemRecord::count_in_subtree(conn, id).await?;
+    // The kept totals count the subtree's items without walking it (kept by every item
+    // write, none of which runs beside this tree write). Should they be wrong, no item is
+    // lost: the items' RESTRICT key refuses to delete a location that still holds one.
+    let held = totals::kept_items(conn, id).await?;
     let items_affected = if held == 0 {
         0
     } else {
@@ -356,10 +359,11 @@ pub async fn delete(
     };
     let locations_deleted = LocationRecord::subtree_size(conn, id).await?;
     let large = locations_deleted + items_affected >= LARGE_DELETE;
+    let with_items = mode == ItemsOnDelete::Delete && held > 0;
     let outcome = if conn.backend() == Backend::Sqlite && large {
-        delete_large_on_sqlite(conn, id, locations_deleted, items_affected).await?
+        delete_large_on_sqlite(conn, id, with_items, locations_deleted, items_affected).await?
     } else {
-        if mode == ItemsOnDelete::Delete && held > 0 {
+        if with_items {
             ItemRecord::delete_subtree_items(conn, id).await?;
         }
         // An item moved into the subtree by a concurrent writer: the RESTRICT key refuses.
@@ -385,15 +389,17 @@ pub async fn delete(
 /// [`delete_large_on_sqlite`].
 const LARGE_DELETE: u64 = 2_000;
 
-/// Deletes the subtree of `id` (whose items are to go with it, if any are left) on SQLite
-/// with the triggers dropped for the while: the search entries, the category counts and
-/// the items go one statement each (`delete_subtree.sql`), then the locations by the
-/// cascade, and the triggers are created again, all in the caller's transaction, with a
-/// larger page cache for the while. SQLite has one writer at a time, so no other write sees
-/// the database without its triggers.
+/// Deletes the subtree of `id` on SQLite with the triggers dropped for the while: the
+/// search entries, the kept totals and, `with_items`, the items and their share of the
+/// category counts go one statement each (`delete_subtree.sql`), then the
+/// locations by the cascade, and the triggers are created again, all in the caller's
+/// transaction, with a larger page cache for the while. SQLite has one writer at a time,
+/// so no other write sees the database without its triggers. An item left in the subtree
+/// (the kept totals said there was none) makes the cascade refuse, as on the other path.
 async fn delete_large_on_sqlite(
     conn: &mut Conn,
     id: LocationId,
+    with_items: bool,
     locations_deleted: u64,
     items_affected: u64,
 ) -> Result<DeleteOutcome, DbError> {
@@ -403,10 +409,20 @@ async fn delete_large_on_sqlite(
     let deleted = async {
         let triggers = drop_triggers(conn).await?;
         // The id is a number: it goes into the text as one.
-        let sql =
+        let mut sql =
             include_str!("../sql/sqlite/delete_subtree.sql").replace(":root", &id.to_string());
+        if !with_items {
+            if let (Some(begin), Some(end)) = (sql.find(ITEMS_BEGIN), sql.find(ITEMS_END)) {
+                sql.replace_range(begin..end, "");
+            }
+        }
         batch(conn, &sql).await?;
-        LocationRecord::delete(conn, id).await?;
+        LocationRecord::delete(conn, id).await.map_err(|e| {
+            e.foreign_key_means(|| DbError::ItemsInside {
+                location: id,
+                items: items_affected.max(1),
+            })
+        })?;
         create_triggers(conn, &triggers).await
     }
     .await;
@@ -420,6 +436,10 @@ async fn delete_large_on_sqlite(
         items_affected,
     })
 }
+
+/// The markers around the item statements of `delete_subtree.sql`.
+const ITEMS_BEGIN: &str = "-- items: begin";
+const ITEMS_END: &str = "-- items: end";
 
 /// The subtree under `root` (or every root's tree), `max_depth` levels deep, in pre-order
 /// with siblings ordered by name key (the core's [`Forest`] order).

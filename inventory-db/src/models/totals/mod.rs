@@ -212,6 +212,21 @@ pub(crate) async fn kept_rows(
     })?)
 }
 
+/// How many items the subtree of `location` holds, by its kept rows.
+pub(crate) async fn kept_items(conn: &mut Conn, location: LocationId) -> Result<u64, DbError> {
+    let row: Count = db_run!(conn, |c| {
+        let query = Cached(
+            diesel::sql_query(
+                "SELECT CAST(coalesce(sum(items), 0) AS BIGINT) AS n \
+                 FROM location_totals WHERE location_id = $1",
+            )
+            .bind::<BigInt, _>(location),
+        );
+        diesel_async::RunQueryDsl::get_result(query, c).await
+    })?;
+    Ok(u64::try_from(row.n).unwrap_or(0))
+}
+
 /// The kept totals of `location`, for moving them along with the subtree; `None` when a
 /// value part is not exact (SQLite past 64 bits).
 pub(crate) async fn kept(conn: &mut Conn, location: LocationId) -> Result<Option<Kept>, DbError> {
