@@ -633,13 +633,10 @@ mod tests {
         row.n
     }
 
-    /// Both connections of a pair see the state of the moment the first exported its
-    /// snapshot: a row committed after that is in neither (the second connection's first
-    /// query comes after the commit, so without the import it would see the row).
-    #[tokio::test(flavor = "multi_thread")]
-    async fn a_snapshot_pair_sees_one_state() {
-        let test = crate::testing::postgres().await;
-        let db = &test.db;
+    /// Both connections of a pair see the state of the moment the pair began: a row
+    /// committed after that is in neither (the second connection's first query comes after
+    /// the commit, so without a shared snapshot it would see the row).
+    async fn a_pair_sees_one_state(db: &Database) {
         let (mut first, mut second) = db.snapshot_pair().await.unwrap().expect("a pair");
         db.execute_raw_for_tests(
             "INSERT INTO locations (name, name_key, location_type) VALUES ('Late', 'late', 'HOUSE')",
@@ -653,23 +650,16 @@ mod tests {
         assert_eq!(locations(&mut second).await, 1);
     }
 
-    /// The same on SQLite, where the pair began while a third connection held the lock.
+    /// PostgreSQL: the first exports its snapshot, the second imports it.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_snapshot_pair_sees_one_state() {
+        a_pair_sees_one_state(&crate::testing::postgres().await.db).await;
+    }
+
+    /// SQLite: the pair began while a third connection held the write lock.
     #[tokio::test(flavor = "multi_thread")]
     async fn a_sqlite_snapshot_pair_sees_one_state() {
-        let test = crate::testing::sqlite().await;
-        let db = &test.db;
-        let pair = db.snapshot_pair().await;
-        let (mut first, mut second) = pair.unwrap().expect("a pair");
-        db.execute_raw_for_tests(
-            "INSERT INTO locations (name, name_key, location_type) VALUES ('Late', 'late', 'HOUSE')",
-        )
-        .await
-        .unwrap();
-        assert_eq!(locations(&mut first).await, 0);
-        assert_eq!(locations(&mut second).await, 0);
-        Database::end_snapshot(&mut first).await.unwrap();
-        Database::end_snapshot(&mut second).await.unwrap();
-        assert_eq!(locations(&mut second).await, 1);
+        a_pair_sees_one_state(&crate::testing::sqlite().await.db).await;
     }
 
     /// A SQLite writer that holds the lock: no pair (the read runs on one connection).

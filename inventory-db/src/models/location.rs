@@ -423,24 +423,16 @@ impl Keyed for OutlineRow {
 
 /// The rows of one page of a whole-table read: ids in `(after, upto]`, by id,
 /// [`TREE_PAGE`] at most.
-pub(crate) type PageFn<R> = for<'c> fn(
-    &'c mut Conn,
-    i64,
-    i64,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Vec<R>, DbError>> + Send + 'c>,
->;
+pub(crate) type PageFn<R> = for<'c> fn(&'c mut Conn, i64, i64) -> PageFuture<'c, R>;
+
+/// What a [`PageFn`] returns.
+pub(crate) type PageFuture<'c, R> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<R>, DbError>> + Send + 'c>>;
 
 /// [`PageFn`] of every column (`OutlineRow`). Columns by position (`Queryable`): a row
 /// read by name looks every column up by its name, which costs a quarter of a whole-table
 /// read; the type as its position, which needs no allocation.
-pub(crate) fn outline_page(
-    conn: &mut Conn,
-    after: i64,
-    upto: i64,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Vec<OutlineRow>, DbError>> + Send + '_>,
-> {
+pub(crate) fn outline_page(conn: &mut Conn, after: i64, upto: i64) -> PageFuture<'_, OutlineRow> {
     Box::pin(async move {
         let query = l::locations
             .select((
@@ -467,9 +459,7 @@ pub(crate) fn tree_columns_page(
     conn: &mut Conn,
     after: i64,
     upto: i64,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Vec<TreeColumns>, DbError>> + Send + '_>,
-> {
+) -> PageFuture<'_, TreeColumns> {
     Box::pin(async move {
         let query = l::locations
             .select((l::id, l::parent_id, l::location_type, l::name, l::name_key))
@@ -491,9 +481,7 @@ pub(crate) fn checked_columns_page(
     conn: &mut Conn,
     after: i64,
     upto: i64,
-) -> std::pin::Pin<
-    Box<dyn std::future::Future<Output = Result<Vec<CheckedColumns>, DbError>> + Send + '_>,
-> {
+) -> PageFuture<'_, CheckedColumns> {
     Box::pin(async move {
         let kind = sql::<diesel::sql_types::Nullable<Integer>>(TYPE_POSITION);
         let odd_kind = sql::<diesel::sql_types::Nullable<Text>>(ODD_TYPE);

@@ -21,7 +21,7 @@ use super::Amounts;
 use crate::config::Backend;
 use crate::conn::{db_load, db_run, Conn};
 use crate::error::DbError;
-use crate::models::location::{pages_of, Keyed, PageFn, TREE_PAGE};
+use crate::models::location::{pages_of, Keyed, PageFn, PageFuture, TREE_PAGE};
 use crate::schema::items::dsl as i;
 use crate::schema::locations::dsl as l;
 
@@ -166,12 +166,7 @@ impl Keyed for ItemRow {
     }
 }
 
-fn parent_page(
-    conn: &mut Conn,
-    after: i64,
-    upto: i64,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<ParentRow>, DbError>> + Send + '_>>
-{
+fn parent_page(conn: &mut Conn, after: i64, upto: i64) -> PageFuture<'_, ParentRow> {
     Box::pin(async move {
         let query = l::locations
             .select((l::id, l::parent_id))
@@ -183,12 +178,7 @@ fn parent_page(
     })
 }
 
-fn item_page(
-    conn: &mut Conn,
-    after: i64,
-    upto: i64,
-) -> std::pin::Pin<Box<dyn std::future::Future<Output = Result<Vec<ItemRow>, DbError>> + Send + '_>>
-{
+fn item_page(conn: &mut Conn, after: i64, upto: i64) -> PageFuture<'_, ItemRow> {
     Box::pin(async move {
         let query = i::items
             .select((
