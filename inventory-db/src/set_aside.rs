@@ -75,8 +75,29 @@ pub(crate) struct SetAside {
 }
 
 /// Locks the tables and drops their keys and indexes (in the caller's transaction),
-/// returning what creates them again.
+/// returning what creates them again. A role that may write the rows but does not own the
+/// tables cannot drop their indexes: the load then keeps them (and the locks of its rows
+/// only) and goes in row by row, as the database's owner set it up.
 pub(crate) async fn set_aside(conn: &mut Conn) -> Result<SetAside, DbError> {
+    batch(conn, "SAVEPOINT bulk_aside").await?;
+    match lock_and_drop(conn).await {
+        Ok(aside) => {
+            batch(conn, "RELEASE SAVEPOINT bulk_aside").await?;
+            Ok(aside)
+        }
+        Err(e) if is_not_owner(&e) => {
+            batch(conn, "ROLLBACK TO SAVEPOINT bulk_aside").await?;
+            tracing::info!("not the tables' owner: the load keeps their indexes and keys ({e})");
+            Ok(SetAside {
+                definitions: Vec::new(),
+            })
+        }
+        Err(e) => Err(e),
+    }
+}
+
+/// What [`set_aside`] does, when the role may.
+async fn lock_and_drop(conn: &mut Conn) -> Result<SetAside, DbError> {
     lock_tables(conn).await?;
     let query = diesel::sql_query(DEFINITIONS.replace("LARGE", LARGE_TABLES));
     let definitions: Vec<Definition> = db_load!(conn, query)?;
@@ -121,6 +142,27 @@ async fn lock_tables(conn: &mut Conn) -> Result<(), DbError> {
             Err(e) => return Err(e.into()),
         }
     }
+}
+
+/// Whether the foreign key from a location to its parent is in force in `conn`'s
+/// transaction: on PostgreSQL when [`set_aside`] kept it; never in a SQLite bulk
+/// transaction, which runs with foreign keys off.
+pub(crate) async fn parent_key_is_live(conn: &mut Conn) -> Result<bool, DbError> {
+    if conn.backend() == crate::config::Backend::Sqlite {
+        return Ok(false);
+    }
+    let query = diesel::sql_query(
+        "SELECT count(*) AS n FROM pg_constraint \
+         WHERE conrelid = 'locations'::regclass AND contype = 'f'",
+    );
+    let rows: Vec<crate::models::Count> = db_load!(conn, query)?;
+    Ok(rows.first().is_some_and(|r| r.n > 0))
+}
+
+/// PostgreSQL's refusal to drop what another role owns.
+fn is_not_owner(e: &DbError) -> bool {
+    matches!(e, DbError::Query(diesel::result::Error::DatabaseError(_, info))
+        if info.message().starts_with("must be owner of"))
 }
 
 fn is_deadlock(e: &diesel::result::Error) -> bool {

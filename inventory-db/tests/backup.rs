@@ -793,6 +793,40 @@ async fn a_restore_that_meets_a_reader_in_a_deadlock_takes_its_locks_again() {
     assert!(backup_bytes(db).await == bytes);
 }
 
+/// A role that may write the rows but does not own the tables cannot set their indexes
+/// and keys aside: its restore keeps them and goes in row by row, a location that comes
+/// before its parent (the fixture's A, moved under the newer B) as its own parent first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_role_that_does_not_own_the_tables_restores_with_the_keys_in_place() {
+    let t = postgres().await;
+    let db = &t.db;
+    seed(db).await;
+    let bytes = backup_bytes(db).await;
+    let schema = db.schema_dump().await.unwrap();
+    let role = format!("hinv_writer_{}", std::process::id());
+    db.execute_raw_for_tests(&format!(
+        "CREATE ROLE {role} LOGIN; \
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}; \
+         GRANT SELECT, USAGE, UPDATE ON ALL SEQUENCES IN SCHEMA public TO {role}"
+    ))
+    .await
+    .unwrap();
+    // The same database, as that role: the user part of the URL replaced.
+    let (scheme, rest) = t.url.split_once("://").unwrap();
+    let host = rest.rsplit_once('@').map_or(rest, |(_, host)| host);
+    let url = inventory_db::DatabaseUrl::parse(&format!("{scheme}://{role}@{host}")).unwrap();
+    let writer = Database::connect(&url).await.unwrap();
+    let restored = restore_bytes(&writer, &bytes).await;
+    drop(writer);
+    db.execute_raw_for_tests(&format!("DROP OWNED BY {role}; DROP ROLE {role}"))
+        .await
+        .unwrap();
+    assert_eq!(restored.unwrap().total_rows, TOTAL);
+    assert!(backup_bytes(db).await == bytes);
+    assert_eq!(db.schema_dump().await.unwrap(), schema);
+    assert!(db.integrity(true).await.unwrap().is_clean());
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn copy_refuses_a_postgres_target_with_rows() {
     let s = sqlite().await;

@@ -43,6 +43,10 @@ pub const FORMAT_VERSION: u32 = 1;
 /// the end of either engine's id sequences).
 pub const MAX_ID: i64 = (1 << 53) - 1;
 
+/// The positions of `locations` and `items` in [`Snapshot::specs`].
+const LOCATIONS: usize = 0;
+const ITEMS: usize = 2;
+
 /// Rows per bulk INSERT statement (one JSON bind each).
 pub(crate) const INSERT_BATCH: usize = 5_000;
 
@@ -578,11 +582,14 @@ fn insert_sql(spec: &TableSpec, backend: Backend) -> String {
 
 /// The second pass: inserts every row of a checked backup as `reader` reads it again, with
 /// the bulk INSERT, a batch at a time (memory: one batch). Rows come in id order, so a
-/// location may come before its parent (one moved under a newer location): it goes in
-/// with its parent all the same, as the bulk transaction checks the foreign keys only once
-/// every row is in (SQLite runs it with them off; PostgreSQL adds them again at the end).
-/// Run it in a bulk transaction; an error (the file changed since it was checked, say)
-/// rolls it all back. Hands back what the kept totals need of the rows.
+/// location may come before its parent (one moved under a newer location). The bulk
+/// transaction checks the foreign keys once every row is in (SQLite runs it with them off;
+/// PostgreSQL sets them aside and adds them again at the end), so such a location goes in
+/// with its parent all the same — unless the keys stayed (a role that does not own the
+/// tables): it then goes in as its own parent, which keeps the key and the sibling-name
+/// index satisfied, and gets its parent once every location is in. Run it in a bulk
+/// transaction; an error (the file changed since it was checked, say) rolls it all back.
+/// Hands back what the kept totals need of the rows.
 async fn insert_backup(
     conn: &mut Conn,
     reader: &mut format::Reader<'_>,
@@ -593,52 +600,77 @@ async fn insert_backup(
     progress(0, total);
     let mut batch = Snapshot::default();
     let mut loaded = LoadedRows::default();
+    let keys_live = crate::set_aside::parent_key_is_live(conn).await?;
+    let mut later_parents: Vec<(i64, i64)> = Vec::new();
     let mut table = 0;
     let mut done = 0u64;
     while let Some(line) = reader.next_row()? {
         if line.table != table {
-            done += flush(conn, &mut batch, table, &mut loaded).await?;
+            done += flush(conn, &mut batch, table).await?;
             table = line.table;
         }
         batch.tables_mut()[table]
             .push_line(line.columns, &line.text)
             .map_err(|e| DbError::file(FileKind::Backup, Some(line.number), e))?;
+        // The row just read, as the totals need it (before a parent is held back).
+        if let Some(loc) = batch.locations.last_mut().filter(|_| table == LOCATIONS) {
+            loaded.location(loc.id, loc.parent_id);
+            if let Some(parent) = loc.parent_id.filter(|&p| keys_live && p > loc.id) {
+                later_parents.push((loc.id, parent));
+                loc.parent_id = Some(loc.id);
+            }
+        }
+        if let Some(i) = batch.items.last().filter(|_| table == ITEMS) {
+            let currency = i.currency.as_deref();
+            loaded.item(
+                i.id,
+                i.location_id,
+                currency,
+                i.quantity,
+                i.purchase_price_cents,
+            );
+        }
         if batch.tables()[table].len() >= INSERT_BATCH {
-            done += flush(conn, &mut batch, table, &mut loaded).await?;
+            done += flush(conn, &mut batch, table).await?;
             progress(done, total);
         }
     }
-    done += flush(conn, &mut batch, table, &mut loaded).await?;
+    done += flush(conn, &mut batch, table).await?;
     if reader.checksum() != checked.checksum || done != total {
         return Err(bad(
             "the backup changed while it was being restored; nothing was restored",
         ));
     }
+    for pairs in later_parents.chunks(INSERT_BATCH) {
+        set_parents(conn, pairs).await?;
+    }
     progress(total, total);
     Ok(loaded)
 }
 
-/// Inserts the rows held for `table` and empties the batch; returns how many rows. The
-/// locations and items go into `loaded` too.
-async fn flush(
-    conn: &mut Conn,
-    batch: &mut Snapshot,
-    table: usize,
-    loaded: &mut LoadedRows,
-) -> Result<u64, DbError> {
-    for l in &batch.locations {
-        loaded.location(l.id, l.parent_id);
-    }
-    for i in &batch.items {
-        let currency = i.currency.as_deref();
-        loaded.item(
-            i.id,
-            i.location_id,
-            currency,
-            i.quantity,
-            i.purchase_price_cents,
-        );
-    }
+/// Sets the parent of each location of `pairs` (id, parent) with one UPDATE.
+async fn set_parents(conn: &mut Conn, pairs: &[(i64, i64)]) -> Result<(), DbError> {
+    use diesel_async::RunQueryDsl;
+    let json = serde_json::to_string(pairs)
+        .map_err(|e| DbError::internal("cannot encode parents", Some(Box::new(e) as _)))?;
+    let sql = match conn.backend() {
+        Backend::Postgres => {
+            "UPDATE locations SET parent_id = (r ->> 1)::bigint \
+             FROM jsonb_array_elements($1::jsonb) AS pairs (r) \
+             WHERE locations.id = (r ->> 0)::bigint"
+        }
+        Backend::Sqlite => {
+            "UPDATE locations SET parent_id = pairs.value ->> 1 \
+             FROM json_each($1) AS pairs WHERE locations.id = pairs.value ->> 0"
+        }
+    };
+    let query = diesel::sql_query(sql).bind::<diesel::sql_types::Text, _>(json);
+    crate::conn::db_run!(conn, |c| query.execute(c).await)?;
+    Ok(())
+}
+
+/// Inserts the rows held for `table` and empties the batch; returns how many rows.
+async fn flush(conn: &mut Conn, batch: &mut Snapshot, table: usize) -> Result<u64, DbError> {
     let rows = &mut batch.tables_mut()[table];
     let n = rows.len();
     if n > 0 {
@@ -1027,5 +1059,15 @@ impl Database {
             .map_err(spool_error)?;
         let mut spool = std::io::BufReader::with_capacity(1 << 16, spool);
         target.load(&mut spool, true, progress).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_table_positions_name_their_tables() {
+        let names = super::table_names();
+        assert_eq!(names[super::LOCATIONS], "locations");
+        assert_eq!(names[super::ITEMS], "items");
     }
 }
