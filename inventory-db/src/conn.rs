@@ -592,14 +592,11 @@ async fn finish_bulk(
     aside: &BulkAside,
     loaded: LoadedRows,
 ) -> Result<(), DbError> {
+    crate::models::totals::fill_from(conn, loaded).await?;
     let derived = match aside {
         BulkAside::Sqlite(derived) => derived,
-        BulkAside::Postgres(aside) => {
-            crate::models::totals::fill_from(conn, loaded).await?;
-            return crate::set_aside::put_back(conn, aside).await;
-        }
+        BulkAside::Postgres(aside) => return crate::set_aside::put_back(conn, aside).await,
     };
-    crate::models::totals::fill_from(conn, loaded).await?;
     let mut create = format!("{};", derived.search_table);
     create.push_str(include_str!("sql/sqlite/rebuild_derived.sql"));
     batch(conn, &create).await?;

@@ -31,8 +31,8 @@ const FILL_BATCH: usize = 5_000;
 /// Computes every location's totals from the items and writes them into the table, which
 /// must be empty ([`super::clear`]). Fails on a tree with a cycle.
 pub(crate) async fn fill(conn: &mut Conn) -> Result<(), DbError> {
-    let forest = Forest::read(conn).await?;
-    write(conn, &forest).await
+    let loaded = LoadedRows::read(conn).await?;
+    fill_from(conn, loaded).await
 }
 
 /// [`fill`] from the rows a load wrote, as it saw them, instead of reading them back.
@@ -104,6 +104,27 @@ impl LoadedRows {
         if let Err(e) = builder.item(location, currency, quantity, price) {
             self.bad.get_or_insert_with(|| format!("item {id}: {e}"));
         }
+    }
+
+    /// The rows of `conn`'s database, read a page at a time: every location, then every
+    /// item.
+    async fn read(conn: &mut Conn) -> Result<LoadedRows, DbError> {
+        const PARENTS: PageFn<ParentRow> = parent_page;
+        const ITEMS: PageFn<ItemRow> = item_page;
+        let mut loaded = LoadedRows::default();
+        pages_of(conn, PARENTS, i64::MIN, i64::MAX, &mut |page| {
+            loaded.locations.extend(page);
+            Ok(())
+        })
+        .await?;
+        pages_of(conn, ITEMS, i64::MIN, i64::MAX, &mut |page| {
+            for (id, location, currency, quantity, price) in page {
+                loaded.item(id, location, currency.as_deref(), quantity, price);
+            }
+            Ok(())
+        })
+        .await?;
+        Ok(loaded)
     }
 
     fn into_forest(self) -> Result<Forest, DbError> {
@@ -197,33 +218,6 @@ fn item_page(conn: &mut Conn, after: i64, upto: i64) -> PageFuture<'_, ItemRow> 
 }
 
 impl Forest {
-    /// Reads the tree and the items' amounts of `conn`'s database, a page at a time.
-    async fn read(conn: &mut Conn) -> Result<Forest, DbError> {
-        const PARENTS: PageFn<ParentRow> = parent_page;
-        const ITEMS: PageFn<ItemRow> = item_page;
-        let mut locations: Vec<ParentRow> = Vec::new();
-        pages_of(conn, PARENTS, i64::MIN, i64::MAX, &mut |page| {
-            locations.extend(page);
-            Ok(())
-        })
-        .await?;
-        let mut builder = ForestBuilder::new(locations);
-        let mut bad = None;
-        pages_of(conn, ITEMS, i64::MIN, i64::MAX, &mut |page| {
-            for (id, location, currency, quantity, price) in page {
-                if let Err(e) = builder.item(location, currency.as_deref(), quantity, price) {
-                    bad.get_or_insert(format!("item {id}: {e}"));
-                }
-            }
-            Ok(())
-        })
-        .await?;
-        if let Some(bad) = bad {
-            return Err(DbError::corrupt(bad));
-        }
-        Ok(builder.finish())
-    }
-
     /// The walk that yields every location's totals.
     pub(super) fn walk(&self) -> Walk<'_> {
         Walk {
